@@ -1,0 +1,19 @@
+"""What a container does never changes its image (Docker SDK for Python)."""
+
+import docker
+
+# --8<-- [start:sdk]
+client = docker.from_env()
+image = client.images.get("busybox:1.35")
+before = (image.id, image.attrs["RootFS"]["Layers"])
+
+tinkerer = client.containers.run(
+    "busybox:1.35", ["sh", "-c", "rm /bin/ls && echo hi > /hello.txt"], detach=True
+)
+tinkerer.wait(timeout=30)
+print("changes in the container:", len(tinkerer.diff()))
+tinkerer.remove()
+
+image.reload()
+print("image ID and layers unchanged:", (image.id, image.attrs["RootFS"]["Layers"]) == before)
+# --8<-- [end:sdk]

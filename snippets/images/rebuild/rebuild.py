@@ -1,0 +1,19 @@
+"""Rebuilding gives a new image; the tag moves to it (Docker SDK for Python)."""
+
+from pathlib import Path
+
+import docker
+
+# --8<-- [start:sdk]
+client = docker.from_env()
+first, _ = client.images.build(path=".", tag="greeter:latest")
+
+Path("message.txt").write_text("version 2\n")
+second, _ = client.images.build(path=".", tag="greeter:latest")
+
+first.reload()
+print("new image ID:", second.id != first.id)
+print("tag now points at:", "second" if client.images.get("greeter:latest").id == second.id else "first")
+print("old image still there, untagged:", client.images.get(first.id).tags)
+print("old image still runs:", client.containers.run(first.id, remove=True).decode().strip())
+# --8<-- [end:sdk]

@@ -1,0 +1,1 @@
+"""Claims in the prose, proofs in the tests, evidence on the page."""

@@ -1,0 +1,77 @@
+"""Fixtures shared by the proofs. Ryuk is off: its image can't be pulled without a registry."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["TESTCONTAINERS_RYUK_DISABLED"] = "true"  # before testcontainers is imported
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import docker
+import pytest
+from testcontainers.core.config import testcontainers_config
+
+from harness.claims_plugin import BASE_IMAGE
+from harness.console import run_console
+from harness.engine import EngineUnavailable, connect
+from harness.images import BaseImage, provision_busybox
+from harness.paths import SNIPPETS
+from harness.resources import reap_run, sweep_abandoned
+
+testcontainers_config.ryuk_disabled = True
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    """The engine, cleaned of what killed runs left; everything this run made goes at the end."""
+    try:
+        client = connect()
+    except EngineUnavailable as error:
+        pytest.exit(str(error), returncode=3)
+    sweep_abandoned(client)
+    try:
+        yield client
+    finally:
+        reap_run(client)
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def busybox_image(docker_client: docker.DockerClient) -> BaseImage:
+    return provision_busybox(docker_client)
+
+
+@pytest.fixture
+def busybox(busybox_image: BaseImage, request: pytest.FixtureRequest) -> str:
+    """The local image that stands for `busybox:1.35` in snippets."""
+    request.node.user_properties.append((BASE_IMAGE, busybox_image.provenance()))
+    return busybox_image.local_ref
+
+
+@pytest.fixture
+def console(
+    docker_client: docker.DockerClient,
+    busybox_image: BaseImage,
+    busybox: str,
+    request: pytest.FixtureRequest,
+    evidence: Callable[[str, str], None],
+) -> Callable[[str], str]:
+    """Run a transcript from snippets/ against the engine; return its normalised output."""
+    update = bool(request.config.getoption("--update-transcripts"))
+
+    def run(snippet: str) -> str:
+        path = SNIPPETS / snippet
+        result = run_console(
+            path, docker_client, {busybox_image.reader_ref: busybox}, update=update
+        )
+        evidence(f"snippets/{snippet}", result.evidence)
+        return result.evidence
+
+    return run
+
+
+@pytest.fixture
+def snippet_dir() -> Callable[[str], Path]:
+    return lambda relative: SNIPPETS / relative

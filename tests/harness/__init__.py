@@ -1,0 +1,1 @@
+"""The small machinery behind the proofs: engine, images, cleanup, transcripts, claims."""

@@ -1,0 +1,154 @@
+"""pytest plugin: tests name the claims they prove; the run writes the verification report.
+
+    @pytest.mark.claim("tags-move-ids-do-not")
+    def test_rebuilding_moves_the_tag(...): ...
+
+Naming a claim that no page makes is a usage error. With --claims-report=PATH the run writes
+the report that the site build renders (works under pytest-xdist: results travel in reports).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.engine import EngineUnavailable, connect, describe
+from harness.paths import DOCS, ROOT
+from verified_docs.claims import collect_claims
+from verified_docs.inputs import inputs_digest
+from verified_docs.report import SCHEMA, ClaimResult, Evidence, Report, TestResult, claim_status
+from verified_docs.report import save_report as write_report
+
+CLAIMS = "verified_docs.claims"
+EVIDENCE = "verified_docs.evidence"
+BASE_IMAGE = "verified_docs.base_image"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("verified-docs")
+    group.addoption("--claims-report", metavar="PATH", help="write the verification report")
+    group.addoption(
+        "--update-transcripts",
+        action="store_true",
+        help="rewrite the expected output of transcripts that differ, for review in git",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    claims = collect_claims(DOCS)
+    unknown = []
+    for item in items:
+        named = [claim for mark in item.iter_markers("claim") for claim in mark.args]
+        for claim_id in named:
+            if claim_id not in claims:
+                path, line, _ = item.location
+                unknown.append(
+                    f"{path}:{(line or 0) + 1}: {item.name} names claim {claim_id!r}, "
+                    "which no page in docs/ makes"
+                )
+        item.user_properties.append((CLAIMS, named))
+    if unknown:
+        raise pytest.UsageError("\n".join(unknown))
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """Record output that proves a claim; the verification page shows it (escaped)."""
+
+    def record(label: str, text: str) -> None:
+        request.node.user_properties.append((EVIDENCE, {"label": label, "text": text}))
+
+    return record
+
+
+class ReportWriter:
+    """Collects test reports (also from xdist workers) and writes the verification report."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tests: dict[str, dict[str, Any]] = {}
+        self.base_images: dict[str, dict[str, Any]] = {}
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        test = self.tests.setdefault(
+            report.nodeid, {"outcome": "passed", "duration": 0.0, "claims": [], "evidence": []}
+        )
+        test["duration"] += report.duration
+        if report.failed:
+            test["outcome"] = "failed" if report.when == "call" else "error"
+        elif report.skipped and test["outcome"] == "passed":
+            test["outcome"] = "skipped"
+        for key, value in report.user_properties:
+            if key == CLAIMS:
+                test["claims"] = list(value)
+            elif key == EVIDENCE and value not in test["evidence"]:
+                test["evidence"].append(value)
+            elif key == BASE_IMAGE:
+                self.base_images[value["stands_for"]] = value
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        claims = collect_claims(DOCS)
+        results: dict[str, ClaimResult] = {}
+        for claim in claims.values():
+            tests: list[TestResult] = []
+            evidence: list[Evidence] = []
+            for nodeid, test in self.tests.items():
+                if claim.id in test["claims"]:
+                    tests.append(
+                        {"nodeid": nodeid, "outcome": test["outcome"], "duration": test["duration"]}
+                    )
+                    evidence += [{"test": nodeid, **item} for item in test["evidence"]]
+            if tests:
+                results[claim.id] = {
+                    "status": claim_status(tests),
+                    "page": claim.page,
+                    "tests": tests,
+                    "evidence": evidence,
+                }
+        report: Report = {
+            "schema": SCHEMA,
+            "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "git_commit": _git("rev-parse", "HEAD") or "uncommitted",
+            "git_dirty": bool(_git("status", "--porcelain", "--", "docs", "snippets", "tests")),
+            "inputs_digest": inputs_digest(ROOT),
+            "engine": _engine(),
+            "base_images": self.base_images,
+            "claims": results,
+        }
+        write_report(report, self.path)
+        counts = [r["status"] for r in results.values()]
+        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            f"verification report: {self.path} ({len(claims)} claims: "
+            f"{counts.count('verified')} verified, {counts.count('failing')} failing, "
+            f"{len(claims) - len(counts) + counts.count('unverified')} unverified)"
+        )
+
+
+def _git(*args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip()
+
+
+def _engine() -> dict[str, str]:
+    try:
+        return describe(connect(timeout=10))
+    except EngineUnavailable as error:
+        return {"version": "unavailable", "error": str(error)}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = config.getoption("--claims-report")
+    if path and not hasattr(config, "workerinput"):  # the controller, or a run without xdist
+        config.pluginmanager.register(ReportWriter(Path(path)), "verified_docs_report")

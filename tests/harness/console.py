@@ -1,0 +1,184 @@
+"""Run a console transcript against the engine and compare what it printed.
+
+Each run works in a scratch copy of the snippet's folder, so a transcript may create and edit
+files. Names the transcript gives to containers, images, volumes and networks get a unique
+suffix, and the reader-facing base image references map to the run's local stand-ins; outputs
+are mapped back before they are compared, so the reader sees the names in the snippet.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+
+from harness import transcripts
+from harness.includes import pages_including
+from harness.paths import ROOT
+from harness.resources import LABELS
+
+COMMAND_TIMEOUT = float(os.environ.get("IVC_COMMAND_TIMEOUT", "60"))
+SHIM = Path(__file__).with_name("docker-shim")
+
+# Where a transcript names something it creates.
+NAMED = re.compile(
+    r"--name[ =](?P<container>[\w.-]+)"
+    r"|docker (?:image )?build .*?(?:-t|--tag)[ =](?P<image>[a-z0-9][\w./-]*)"
+    r"|docker (?:image )?tag \S+ (?P<tagged>[a-z0-9][\w./-]*)"
+    r"|docker (?:container )?commit (?:-\S+ )*\S+ (?P<committed>[a-z0-9][\w./-]*)"
+    r"|docker (?:volume|network) create (?:-\S+ )*(?P<object>[\w.-]+)"
+    r"|\b(?:tag|name|repository)=[\"'](?P<python>[a-z0-9][\w./-]*)"
+)
+
+
+class TranscriptMismatch(AssertionError):
+    pass
+
+
+@dataclass
+class ConsoleResult:
+    path: Path
+    evidence: str
+
+
+def _replace_tokens(text: str, mapping: Mapping[str, str]) -> str:
+    for old in sorted(mapping, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w./-]){re.escape(old)}(?![\w-])", mapping[old], text)
+    return text
+
+
+def _unique_names(texts: list[str], taken: Mapping[str, str]) -> dict[str, str]:
+    """Give every name the commands or staged scripts create a suffix unique to this run."""
+    suffix = uuid.uuid4().hex[:8]
+    names: dict[str, str] = {}
+    for text in texts:
+        for match in NAMED.finditer(text):
+            name = next(value for value in match.groupdict().values() if value)
+            name = name.split(":")[0]
+            if name not in taken and not any(name == ref.split(":")[0] for ref in taken):
+                names[name] = f"{name}-{suffix}"
+    return names
+
+
+def _stage(snippet_dir: Path, workdir: Path, mapping: Mapping[str, str]) -> None:
+    """Copy the snippet's folder, mapping names inside its text files (Dockerfiles, scripts)."""
+    for source in snippet_dir.iterdir():
+        if source.is_file() and source.suffix != ".console":
+            target = workdir / source.name
+            shutil.copy2(source, target)
+            try:
+                target.write_text(_replace_tokens(source.read_text("utf-8"), mapping), "utf-8")
+            except UnicodeDecodeError:
+                pass
+
+
+def _run(command: str, workdir: Path, env: Mapping[str, str]) -> tuple[str, int]:
+    process = subprocess.Popen(
+        ["bash", "-c", command],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=COMMAND_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    return output, process.returncode
+
+
+def _environment(shim_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PATH=f"{shim_dir}{os.pathsep}{env.get('PATH', '')}",
+        IVC_REAL_DOCKER=shutil.which("docker") or "docker",
+        IVC_LABELS=" ".join(f"{k}={v}" for k, v in LABELS.items()),
+        DOCKER_CLI_HINTS="false",
+        LC_ALL="C.UTF-8",
+        COLUMNS="120",
+    )
+    return env
+
+
+def _clean_up(client: docker.DockerClient, names: Mapping[str, str]) -> None:
+    suffixes = {actual.rsplit("-", 1)[1] for actual in names.values()}
+    for suffix in suffixes:
+        for container in client.containers.list(all=True, filters={"name": suffix}):
+            container.remove(force=True, v=True)
+        for image in client.images.list(all=True):
+            if any(suffix in tag for tag in image.tags):
+                client.images.remove(image.id, force=True)
+        for volume in client.volumes.list(filters={"name": suffix}):
+            volume.remove(force=True)
+        for network in client.networks.list(names=[n for n in names.values() if suffix in n]):
+            network.remove()
+
+
+def run_console(
+    path: Path,
+    client: docker.DockerClient,
+    base_images: Mapping[str, str],
+    *,
+    update: bool = False,
+) -> ConsoleResult:
+    """Run every command of the transcript at `path`; raise TranscriptMismatch on a difference."""
+    transcript = transcripts.parse_transcript(path)
+    scripts = [p.read_text("utf-8") for p in path.parent.glob("*.py")]
+    commands = [step.command for step in transcript.steps]
+    mapping = {**base_images, **_unique_names(commands + scripts, base_images)}
+    reverse = {actual: reader for reader, actual in mapping.items()}
+    where = path.relative_to(ROOT)
+    pages = ", ".join(pages_including(path)) or "no page"
+    evidence: list[str] = []
+    failures: list[str] = []
+    actual_outputs: dict[int, tuple[list[str], int]] = {}
+    with tempfile.TemporaryDirectory(prefix="transcript-") as scratch:
+        workdir = Path(scratch, "work")
+        shim_dir = Path(scratch, "bin")
+        workdir.mkdir()
+        shim_dir.mkdir()
+        shutil.copy2(SHIM, shim_dir / "docker")
+        env = _environment(shim_dir)
+        _stage(path.parent, workdir, mapping)
+        try:
+            for step in transcript.steps:
+                command = _replace_tokens(step.command, mapping)
+                try:
+                    raw, exit_code = _run(command, workdir, env)
+                except subprocess.TimeoutExpired:
+                    raise TranscriptMismatch(
+                        f"{where}:{step.line} (on {pages}): `{step.command}` did not finish "
+                        f"within {COMMAND_TIMEOUT:.0f} s and was killed"
+                    ) from None
+                output = transcripts.normalise(_replace_tokens(raw, reverse))
+                evidence.extend(transcripts.render(step, output, exit_code))
+                if exit_code == step.exit_code and transcripts.output_matches(
+                    step.expected, output
+                ):
+                    continue
+                actual_outputs[step.line] = (output, exit_code)
+                failures.append(
+                    f"{where}:{step.line} (on {pages}): output of `{step.command}` differs\n"
+                    + transcripts.diff(step, output, exit_code)
+                )
+        finally:
+            _clean_up(client, {k: v for k, v in mapping.items() if k not in base_images})
+    if failures and update:
+        transcripts.rewrite_outputs(path, actual_outputs)
+        failures = [f"{where}: expected output rewritten from this run; review with `git diff`"]
+    if failures:
+        raise TranscriptMismatch("\n\n".join(failures))
+    return ConsoleResult(path, "\n".join(evidence))
