@@ -11,14 +11,13 @@ from pathlib import Path
 
 import docker
 import pytest
-from testcontainers.core.config import testcontainers_config
-
 from harness.claims_plugin import BASE_IMAGE
 from harness.console import run_console
 from harness.engine import EngineUnavailable, connect
 from harness.images import BaseImage, provision_busybox
 from harness.paths import SNIPPETS
 from harness.resources import reap_run, sweep_abandoned
+from testcontainers.core.config import testcontainers_config
 
 testcontainers_config.ryuk_disabled = True
 

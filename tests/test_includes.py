@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from harness.includes import all_includes, sections_in
 from harness.paths import ROOT, SNIPPETS, TESTS
 from harness.transcripts import parse_transcript
@@ -38,7 +37,9 @@ def test_every_snippet_is_included_by_a_page():
     orphans = [
         path
         for path in snippet_files()
-        if path not in included and path not in HARNESS_ONLY and path.rsplit("/", 1)[-1] not in data_files
+        if path not in included
+        and path not in HARNESS_ONLY
+        and path.rsplit("/", 1)[-1] not in data_files
     ]
     assert not orphans, f"snippets no page includes: {orphans}"
 
@@ -55,9 +56,9 @@ def test_every_snippet_is_exercised_by_a_test():
     unexercised = []
     for path in snippet_files():
         relative = path.removeprefix("snippets/")
-        if path.endswith(".console") and relative not in test_text:
-            unexercised.append(path)
-        elif path.endswith((".py", "Dockerfile")) and path not in run_by_transcripts | HARNESS_ONLY:
+        if (path.endswith(".console") and relative not in test_text) or (
+            path.endswith((".py", "Dockerfile")) and path not in run_by_transcripts | HARNESS_ONLY
+        ):
             unexercised.append(path)
     assert not unexercised, f"snippets no test runs: {unexercised}"
 

@@ -266,7 +266,10 @@ class ClaimsExtension(Extension):
             "report": [str(Path("reports") / "verification.json"), "Verification report path"],
             "docs_dir": ["docs", "Directory of the Markdown pages"],
             "verification_page": ["verification.md", "Page that shows the report"],
-            "publish": [False, "Fail on any claim that is not verified (or VERIFIED_DOCS_PUBLISH=1)"],
+            "publish": [
+                False,
+                "Fail on any claim that is not verified (or VERIFIED_DOCS_PUBLISH=1)",
+            ],
         }
         super().__init__(**kwargs)
 
@@ -309,11 +312,11 @@ class ClaimsExtension(Extension):
             log.error("%s: %s", where, problem)
         raise ClaimsNotVerified(f"{where}: " + "; ".join(problems))
 
-    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown API)
+    def extendMarkdown(self, md: Markdown) -> None:
         md.parser.blockprocessors.register(VerificationReport(md, self), "verification_report", 95)
         # After attr_list (priority 8), which turns `{ .claim #id }` into attributes.
         md.treeprocessors.register(ClaimBadges(md, self), "claim_badges", 5)
 
 
-def makeExtension(**kwargs: Any) -> ClaimsExtension:  # noqa: N802 (Python-Markdown API)
+def makeExtension(**kwargs: Any) -> ClaimsExtension:
     return ClaimsExtension(**kwargs)

@@ -8,6 +8,7 @@ are mapped back before they are compared, so the reader sees the names in the sn
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -75,10 +76,8 @@ def _stage(snippet_dir: Path, workdir: Path, mapping: Mapping[str, str]) -> None
         if source.is_file() and source.suffix != ".console":
             target = workdir / source.name
             shutil.copy2(source, target)
-            try:
+            with contextlib.suppress(UnicodeDecodeError):  # binary files are copied as they are
                 target.write_text(_replace_tokens(source.read_text("utf-8"), mapping), "utf-8")
-            except UnicodeDecodeError:
-                pass
 
 
 def _run(command: str, workdir: Path, env: Mapping[str, str]) -> tuple[str, int]:

@@ -44,7 +44,10 @@ def _package_version(package: str) -> str:
     try:
         return subprocess.run(
             ["dpkg-query", "-W", "-f=${Version}", package],
-            capture_output=True, text=True, check=True, timeout=10,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return "unknown version"

@@ -153,9 +153,7 @@ def render(step: Step, output: list[str], exit_code: int) -> list[str]:
 def diff(step: Step, actual: list[str], actual_exit: int) -> str:
     expected = render(step, step.expected, step.exit_code)
     got = render(step, actual, actual_exit)
-    return "\n".join(
-        difflib.unified_diff(expected, got, "expected", "actual", lineterm="", n=3)
-    )
+    return "\n".join(difflib.unified_diff(expected, got, "expected", "actual", lineterm="", n=3))
 
 
 def rewrite_outputs(path: Path, actual: dict[int, tuple[list[str], int]]) -> None:
@@ -169,7 +167,11 @@ def rewrite_outputs(path: Path, actual: dict[int, tuple[list[str], int]]) -> Non
             continue
         output, exit_code = actual[step.line]
         start = step.line + step.command.count("\n")  # first line after the command
-        end = transcript.steps[index + 1].line - 1 if index + 1 < len(transcript.steps) else len(lines)
+        end = (
+            transcript.steps[index + 1].line - 1
+            if index + 1 < len(transcript.steps)
+            else len(lines)
+        )
         # Keep section markers and blank lines that sit between this step and the next.
         while end > start and (not lines[end - 1].strip() or SECTION_MARKER.search(lines[end - 1])):
             end -= 1

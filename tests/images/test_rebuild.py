@@ -3,7 +3,6 @@
 import shutil
 
 import pytest
-
 from harness.paths import SNIPPETS
 
 REBUILD = SNIPPETS / "images" / "rebuild"

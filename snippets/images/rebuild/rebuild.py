@@ -13,7 +13,10 @@ second, _ = client.images.build(path=".", tag="greeter:latest")
 
 first.reload()
 print("new image ID:", second.id != first.id)
-print("tag now points at:", "second" if client.images.get("greeter:latest").id == second.id else "first")
+print(
+    "tag now points at:",
+    "second" if client.images.get("greeter:latest").id == second.id else "first",
+)
 print("old image still there, untagged:", client.images.get(first.id).tags)
 print("old image still runs:", client.containers.run(first.id, remove=True).decode().strip())
 # --8<-- [end:sdk]
