@@ -4,6 +4,7 @@ It runs under `mkdocs build` and `zensical build` alike (no MkDocs plugin or hoo
 
 - every element carrying `{ .claim #id }` gets a status badge linking to the claim's entry
   on the verification page, and each page with claims gets a provenance line;
+- `[[measured:name]]` shows a number measured by the verification run (e.g. a start time);
 - a paragraph `[[verification-report]]` becomes the report: provenance, then every claim with
   its tests, timings and captured output (always escaped);
 - in publish mode (`publish: true` or VERIFIED_DOCS_PUBLISH=1) the page fails to build when a
@@ -24,6 +25,7 @@ from typing import Any
 
 from markdown import Extension, Markdown
 from markdown.blockprocessors import BlockProcessor
+from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
 from verified_docs.claims import Claim, collect_claims
@@ -33,6 +35,7 @@ from verified_docs.report import ClaimResult, Report, Status, load_report
 log = logging.getLogger("mkdocs.verified_docs")
 
 REPORT_MARKER = "[[verification-report]]"
+MEASURED = r"\[\[measured:(?P<name>[a-z0-9][a-z0-9-]*)\]\]"
 BADGE_TEXT: dict[str, str] = {
     "verified": "✓ verified",
     "failing": "✗ failing",
@@ -153,6 +156,31 @@ class ClaimBadges(Treeprocessor):
         self.ext.fail_if_publishing(f"docs/{page}", problems)
 
 
+class MeasuredValue(InlineProcessor):
+    """`[[measured:container-start]]` -> the value the verification run measured."""
+
+    def __init__(self, md: Markdown, ext: ClaimsExtension) -> None:
+        super().__init__(MEASURED, md)
+        self.ext = ext
+
+    def handleMatch(  # noqa: N802 (Python-Markdown API)
+        self, m: Any, data: str
+    ) -> tuple[etree.Element, int, int]:
+        name = m["name"]
+        state = self.ext.state()
+        measured = (state.report or {}).get("measurements", {}).get(name)
+        element = etree.Element("span", {"class": "measured", "id": f"measured-{name}"})
+        if measured is None:
+            element.text = f"[not measured: {name}]"
+            self.ext.fail_if_publishing(
+                "measurement", [f"no measurement {name!r} in the report: run `nox -s verify`"]
+            )
+        else:
+            element.text = f"{measured['value']:g} {measured['unit']}"
+            element.set("title", f"Measured by {measured['test']}. {state.provenance()}")
+        return element, m.start(0), m.end(0)
+
+
 class VerificationReport(BlockProcessor):
     """Replace the `[[verification-report]]` paragraph with the report itself."""
 
@@ -212,6 +240,15 @@ def render_report(
             row = _add(rows, "tr")
             _add(row, "td", name)
             _add(_add(row, "td"), "code", value)
+
+    measurements = (report or {}).get("measurements", {})
+    if measurements:
+        rows = _table(parent, ["Measured in this run", "Value", "Test"])
+        for name, measured in sorted(measurements.items()):
+            row = _add(rows, "tr")
+            _add(row, "td", name)
+            _add(row, "td", f"{measured['value']:g} {measured['unit']}")
+            _add(_add(row, "td"), "code", measured["test"])
 
     counts: dict[str, int] = {}
     for claim_id in state.claims:
@@ -314,6 +351,7 @@ class ClaimsExtension(Extension):
 
     def extendMarkdown(self, md: Markdown) -> None:
         md.parser.blockprocessors.register(VerificationReport(md, self), "verification_report", 95)
+        md.inlinePatterns.register(MeasuredValue(md, self), "measured_value", 175)
         # After attr_list (priority 8), which turns `{ .claim #id }` into attributes.
         md.treeprocessors.register(ClaimBadges(md, self), "claim_badges", 5)
 

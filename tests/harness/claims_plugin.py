@@ -27,6 +27,7 @@ from verified_docs.report import save_report as write_report
 CLAIMS = "verified_docs.claims"
 EVIDENCE = "verified_docs.evidence"
 BASE_IMAGE = "verified_docs.base_image"
+MEASUREMENT = "verified_docs.measurement"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,6 +67,17 @@ def evidence(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
     return record
 
 
+@pytest.fixture
+def measure(request: pytest.FixtureRequest) -> Callable[[str, float, str], None]:
+    """Record a number measured in this run; pages show it with `[[measured:name]]`."""
+
+    def record(name: str, value: float, unit: str) -> None:
+        item = {"name": name, "value": value, "unit": unit, "test": request.node.nodeid}
+        request.node.user_properties.append((MEASUREMENT, item))
+
+    return record
+
+
 class ReportWriter:
     """Collects test reports (also from xdist workers) and writes the verification report."""
 
@@ -73,6 +85,7 @@ class ReportWriter:
         self.path = path
         self.tests: dict[str, dict[str, Any]] = {}
         self.base_images: dict[str, dict[str, Any]] = {}
+        self.measurements: dict[str, dict[str, Any]] = {}
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -91,6 +104,8 @@ class ReportWriter:
                 test["evidence"].append(value)
             elif key == BASE_IMAGE:
                 self.base_images[value["stands_for"]] = value
+            elif key == MEASUREMENT:
+                self.measurements[value["name"]] = value
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -120,6 +135,7 @@ class ReportWriter:
             "inputs_digest": inputs_digest(ROOT),
             "engine": _engine(),
             "base_images": self.base_images,
+            "measurements": self.measurements,
             "claims": results,
         }
         write_report(report, self.path)
