@@ -6,7 +6,7 @@ import os
 
 os.environ["TESTCONTAINERS_RYUK_DISABLED"] = "true"  # before testcontainers is imported
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import docker
@@ -56,15 +56,15 @@ def console(
     busybox: str,
     request: pytest.FixtureRequest,
     evidence: Callable[[str, str], None],
-) -> Callable[[str], str]:
+) -> Callable[..., str]:
     """Run a transcript from snippets/ against the engine; return its normalised output."""
     update = bool(request.config.getoption("--update-transcripts"))
 
-    def run(snippet: str) -> str:
+    def run(snippet: str, substitutions: Mapping[str, str] | None = None) -> str:
+        """`substitutions` maps what the reader sees to what this run uses, e.g. a port."""
         path = SNIPPETS / snippet
-        result = run_console(
-            path, docker_client, {busybox_image.reader_ref: busybox}, update=update
-        )
+        mapping = {busybox_image.reader_ref: busybox, **(substitutions or {})}
+        result = run_console(path, docker_client, mapping, update=update)
         evidence(f"snippets/{snippet}", result.evidence)
         return result.evidence
 

@@ -63,8 +63,10 @@ def _unique_names(texts: list[str], taken: Mapping[str, str]) -> dict[str, str]:
     names: dict[str, str] = {}
     for text in texts:
         for match in NAMED.finditer(text):
-            name = next(value for value in match.groupdict().values() if value)
-            name = name.split(":")[0]
+            ref = next(value for value in match.groupdict().values() if value)
+            name = ref.rsplit(":", 1)[0] if ":" in ref.rsplit("/", 1)[-1] else ref
+            if "/" in name and any(c in name.split("/")[0] for c in ".:"):
+                continue  # in a registry: each run starts its own, so names can't collide
             if name not in taken and not any(name == ref.split(":")[0] for ref in taken):
                 names[name] = f"{name}-{suffix}"
     return names
@@ -129,7 +131,7 @@ def _clean_up(client: docker.DockerClient, names: Mapping[str, str]) -> None:
 def run_console(
     path: Path,
     client: docker.DockerClient,
-    base_images: Mapping[str, str],
+    substitutions: Mapping[str, str],
     *,
     update: bool = False,
 ) -> ConsoleResult:
@@ -137,7 +139,7 @@ def run_console(
     transcript = transcripts.parse_transcript(path)
     scripts = [p.read_text("utf-8") for p in path.parent.glob("*.py")]
     commands = [step.command for step in transcript.steps]
-    mapping = {**base_images, **_unique_names(commands + scripts, base_images)}
+    mapping = {**substitutions, **_unique_names(commands + scripts, substitutions)}
     reverse = {actual: reader for reader, actual in mapping.items()}
     where = path.relative_to(ROOT)
     pages = ", ".join(pages_including(path)) or "no page"
@@ -174,7 +176,7 @@ def run_console(
                     + transcripts.diff(step, output, exit_code)
                 )
         finally:
-            _clean_up(client, {k: v for k, v in mapping.items() if k not in base_images})
+            _clean_up(client, {k: v for k, v in mapping.items() if k not in substitutions})
     if failures and update:
         transcripts.rewrite_outputs(path, actual_outputs)
         failures = [f"{where}: expected output rewritten from this run; review with `git diff`"]
