@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from harness.includes import INCLUDE
 from harness.paths import DOCS, ROOT
 
