@@ -349,12 +349,12 @@ class ClaimsExtension(Extension):
             log.error("%s: %s", where, problem)
         raise ClaimsNotVerified(f"{where}: " + "; ".join(problems))
 
-    def extendMarkdown(self, md: Markdown) -> None:
+    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown API)
         md.parser.blockprocessors.register(VerificationReport(md, self), "verification_report", 95)
         md.inlinePatterns.register(MeasuredValue(md, self), "measured_value", 175)
         # After attr_list (priority 8), which turns `{ .claim #id }` into attributes.
         md.treeprocessors.register(ClaimBadges(md, self), "claim_badges", 5)
 
 
-def makeExtension(**kwargs: Any) -> ClaimsExtension:
+def makeExtension(**kwargs: Any) -> ClaimsExtension:  # noqa: N802 (Python-Markdown API)
     return ClaimsExtension(**kwargs)
