@@ -82,7 +82,7 @@ def _stage(snippet_dir: Path, workdir: Path, mapping: Mapping[str, str]) -> None
                 target.write_text(_replace_tokens(source.read_text("utf-8"), mapping), "utf-8")
 
 
-def _run(command: str, workdir: Path, env: Mapping[str, str]) -> tuple[str, int]:
+def _run(command: str, workdir: Path, env: Mapping[str, str], timeout: float) -> tuple[str, int]:
     process = subprocess.Popen(
         ["bash", "-c", command],
         cwd=workdir,
@@ -93,7 +93,7 @@ def _run(command: str, workdir: Path, env: Mapping[str, str]) -> tuple[str, int]
         start_new_session=True,
     )
     try:
-        output, _ = process.communicate(timeout=COMMAND_TIMEOUT)
+        output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
@@ -134,6 +134,8 @@ def run_console(
     substitutions: Mapping[str, str],
     *,
     update: bool = False,
+    timeout: float = COMMAND_TIMEOUT,
+    root: Path = ROOT,
 ) -> ConsoleResult:
     """Run every command of the transcript at `path`; raise TranscriptMismatch on a difference."""
     transcript = transcripts.parse_transcript(path)
@@ -141,8 +143,8 @@ def run_console(
     commands = [step.command for step in transcript.steps]
     mapping = {**substitutions, **_unique_names(commands + scripts, substitutions)}
     reverse = {actual: reader for reader, actual in mapping.items()}
-    where = path.relative_to(ROOT)
-    pages = ", ".join(pages_including(path)) or "no page"
+    where = path.relative_to(root)
+    pages = ", ".join(pages_including(path, root)) or "no page"
     evidence: list[str] = []
     failures: list[str] = []
     actual_outputs: dict[int, tuple[list[str], int]] = {}
@@ -158,11 +160,11 @@ def run_console(
             for step in transcript.steps:
                 command = _replace_tokens(step.command, mapping)
                 try:
-                    raw, exit_code = _run(command, workdir, env)
+                    raw, exit_code = _run(command, workdir, env, timeout)
                 except subprocess.TimeoutExpired:
                     raise TranscriptMismatch(
                         f"{where}:{step.line} (on {pages}): `{step.command}` did not finish "
-                        f"within {COMMAND_TIMEOUT:.0f} s and was killed"
+                        f"within {timeout:g} s and was killed"
                     ) from None
                 output = transcripts.normalise(_replace_tokens(raw, reverse))
                 evidence.extend(transcripts.render(step, output, exit_code))

@@ -33,10 +33,10 @@ def all_includes(docs: Path = DOCS) -> list[Include]:
     return found
 
 
-def pages_including(snippet: Path) -> list[str]:
-    relative = snippet.resolve().relative_to(ROOT).as_posix()
-    pages = {i.page.relative_to(ROOT).as_posix() for i in all_includes() if i.path == relative}
-    return sorted(pages)
+def pages_including(snippet: Path, root: Path = ROOT) -> list[str]:
+    relative = snippet.resolve().relative_to(root.resolve()).as_posix()
+    includes = all_includes(root / "docs")
+    return sorted({i.page.relative_to(root).as_posix() for i in includes if i.path == relative})
 
 
 def sections_in(snippet: Path) -> set[str]:

@@ -1,0 +1,77 @@
+"""Helpers for tests that run the suite itself in a child pytest."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from harness.paths import ROOT
+from harness.resources import RUN_LABEL
+
+SCENARIOS = Path(__file__).with_name("scenarios")
+CHILD_TIMEOUT = 240
+
+
+@dataclass
+class ChildRun:
+    run_id: str
+    returncode: int
+    output: str
+
+
+def child_env(run_id: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    env.update(IVC_RUN_ID=run_id, **extra)
+    return env
+
+
+def child_command(*selection: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-o",
+        "python_files=scenario_*.py",
+        *selection,
+    ]
+
+
+@pytest.fixture
+def run_child():
+    """Run scenarios in a child pytest with its own run ID; return what happened."""
+
+    def run(*selection: str, **env: str) -> ChildRun:
+        run_id = "child" + uuid.uuid4().hex[:8]
+        done = subprocess.run(
+            child_command(*(str(SCENARIOS / s) for s in selection)),
+            cwd=ROOT,
+            env=child_env(run_id, **env),
+            capture_output=True,
+            text=True,
+            timeout=CHILD_TIMEOUT,
+        )
+        return ChildRun(run_id, done.returncode, done.stdout + done.stderr)
+
+    return run
+
+
+def leftovers(client, run_id: str) -> dict[str, list[str]]:
+    label = {"label": f"{RUN_LABEL}={run_id}"}
+    return {
+        kind: names
+        for kind, names in {
+            "containers": [c.name for c in client.containers.list(all=True, filters=label)],
+            "images": [i.id for i in client.images.list(all=True, filters=label)],
+            "volumes": [v.name for v in client.volumes.list(filters=label)],
+            "networks": [n.name for n in client.networks.list(filters=label)],
+        }.items()
+        if names
+    }

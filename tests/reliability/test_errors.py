@@ -1,0 +1,56 @@
+"""Failures explain themselves: what went wrong, where, and what to do."""
+
+from __future__ import annotations
+
+import pytest
+from harness.console import TranscriptMismatch, run_console
+from harness.transcripts import TranscriptSyntaxError, parse_transcript
+
+SCENARIO = "scenario_leaves_resources.py::test_passes_and_leaves_resources"
+
+
+def test_no_engine_is_one_actionable_line_and_a_failure(run_child):
+    child = run_child(SCENARIO, DOCKER_HOST="unix:///nonexistent/docker.sock", CI="true")
+    assert child.returncode != 0
+    lines = [line for line in child.output.splitlines() if "No Docker engine answers" in line]
+    assert len(lines) == 1, child.output
+    assert "scripts/docker-engine.sh" in lines[0]
+
+
+def test_an_unknown_claim_id_names_the_test_file_and_line(run_child):
+    child = run_child("scenario_unknown_claim.py")
+    assert child.returncode == 4, child.output  # pytest's usage error
+    assert "scenario_unknown_claim.py:6: test_names_an_unknown_claim names claim " in child.output
+    assert "'no-page-makes-this-claim', which no page in docs/ makes" in child.output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("hello\n$ true\n", ":1: expected a command starting with '$ '"),
+        ("$ false\n? 1\n? 2\n", ":3: a second '? N' for one command"),
+        ("$ false\n? 1\noops\n", ":3: '? 1' must be the last line of the output"),
+        ("# only a comment\n", ":1: expected a command"),
+    ],
+)
+def test_a_malformed_transcript_names_the_file_and_line(tmp_path, text, message):
+    path = tmp_path / "broken.console"
+    path.write_text(text)
+    with pytest.raises(TranscriptSyntaxError) as error:
+        parse_transcript(path)
+    assert str(error.value).startswith(f"{path}{message}")
+
+
+def test_a_hanging_snippet_is_killed_at_its_timeout(docker_client, tmp_path):
+    snippet = tmp_path / "snippets" / "hangs" / "hangs.console"
+    snippet.parent.mkdir(parents=True)
+    snippet.write_text("$ echo before\nbefore\n$ sleep 60\n")
+    page = tmp_path / "docs" / "hangs.md"
+    page.parent.mkdir()
+    page.write_text('```console\n--8<-- "snippets/hangs/hangs.console"\n```\n')
+    with pytest.raises(TranscriptMismatch) as error:
+        run_console(snippet, docker_client, {}, timeout=2, root=tmp_path)
+    assert str(error.value) == (
+        "snippets/hangs/hangs.console:3 (on docs/hangs.md): `sleep 60` did not finish "
+        "within 2 s and was killed"
+    )
