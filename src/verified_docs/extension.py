@@ -27,6 +27,7 @@ from markdown import Extension, Markdown
 from markdown.blockprocessors import BlockProcessor
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
 
 from verified_docs.claims import Claim, collect_claims
 from verified_docs.inputs import inputs_digest
@@ -201,7 +202,7 @@ class VerificationReport(BlockProcessor):
 
 def _add(parent: etree.Element, tag: str, text: str = "", **attrs: str) -> etree.Element:
     element = etree.SubElement(parent, tag, {k.rstrip("_"): v for k, v in attrs.items()})
-    element.text = text
+    element.text = AtomicString(text)  # plain text: never parsed as Markdown or HTML
     return element
 
 
