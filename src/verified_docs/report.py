@@ -28,6 +28,7 @@ class ClaimResult(TypedDict):
     page: str
     tests: list[TestResult]
     evidence: list[Evidence]
+    verified_at: NotRequired[str]  # when the run that proved it finished
 
 
 class Report(TypedDict):
@@ -36,6 +37,7 @@ class Report(TypedDict):
     git_commit: str
     git_dirty: bool
     inputs_digest: str
+    files: NotRequired[dict[str, str]]  # sha256 of each input, for incremental runs
     engine: dict[str, str]
     base_images: dict[str, dict[str, Any]]
     measurements: NotRequired[dict[str, Any]]

@@ -17,11 +17,20 @@ from typing import Any
 
 import pytest
 
+from harness.affected import affected_claims
 from harness.engine import EngineUnavailable, connect, describe
 from harness.paths import DOCS, ROOT
 from verified_docs.claims import collect_claims
-from verified_docs.inputs import inputs_digest
-from verified_docs.report import SCHEMA, ClaimResult, Evidence, Report, TestResult, claim_status
+from verified_docs.inputs import input_files, inputs_digest
+from verified_docs.report import (
+    SCHEMA,
+    ClaimResult,
+    Evidence,
+    Report,
+    TestResult,
+    claim_status,
+    load_report,
+)
 from verified_docs.report import save_report as write_report
 
 CLAIMS = "verified_docs.claims"
@@ -33,6 +42,13 @@ MEASUREMENT = "verified_docs.measurement"
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("verified-docs")
     group.addoption("--claims-report", metavar="PATH", help="write the verification report")
+    group.addoption(
+        "--changed",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="run only the proofs of claims an edit to PATH (in docs/ or snippets/) affects",
+    )
     group.addoption(
         "--update-transcripts",
         action="store_true",
@@ -55,6 +71,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.user_properties.append((CLAIMS, named))
     if unknown:
         raise pytest.UsageError("\n".join(unknown))
+    changed = config.getoption("--changed")
+    if changed:
+        affected = affected_claims(changed, claims)
+        keep = [i for i in items if affected & set(dict(i.user_properties).get(CLAIMS, []))]
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
 
 
 @pytest.fixture
@@ -110,6 +132,9 @@ class ReportWriter:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         claims = collect_claims(DOCS)
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        engine = _engine()
+        files = input_files(ROOT)
         results: dict[str, ClaimResult] = {}
         for claim in claims.values():
             tests: list[TestResult] = []
@@ -126,25 +151,54 @@ class ReportWriter:
                     "page": claim.page,
                     "tests": tests,
                     "evidence": evidence,
+                    "verified_at": now,
                 }
+        previous = _previous_report(self.path)
+        carried = _still_valid(previous, claims, files, engine) - set(results)
+        results |= {claim_id: previous["claims"][claim_id] for claim_id in carried}
         report: Report = {
             "schema": SCHEMA,
-            "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "generated_at": now,
             "git_commit": _git("rev-parse", "HEAD") or "uncommitted",
             "git_dirty": bool(_git("status", "--porcelain", "--", "docs", "snippets", "tests")),
             "inputs_digest": inputs_digest(ROOT),
-            "engine": _engine(),
-            "base_images": self.base_images,
-            "measurements": self.measurements,
-            "claims": results,
+            "files": files,
+            "engine": engine,
+            "base_images": (previous or {}).get("base_images", {}) | self.base_images,
+            "measurements": (previous or {}).get("measurements", {}) | self.measurements,
+            "claims": dict(sorted(results.items())),
         }
         write_report(report, self.path)
         counts = [r["status"] for r in results.values()]
         session.config.pluginmanager.get_plugin("terminalreporter").write_line(
             f"verification report: {self.path} ({len(claims)} claims: "
             f"{counts.count('verified')} verified, {counts.count('failing')} failing, "
-            f"{len(claims) - len(counts) + counts.count('unverified')} unverified)"
+            f"{len(claims) - len(counts) + counts.count('unverified')} unverified"
+            + (f"; {len(carried)} carried over from the previous report" if carried else "")
+            + ")"
         )
+
+
+def _previous_report(path: Path) -> Report | None:
+    try:
+        return load_report(path)
+    except ValueError:
+        return None
+
+
+def _still_valid(
+    previous: Report | None, claims: dict[str, Any], files: dict[str, str], engine: dict[str, str]
+) -> set[str]:
+    """Verified claims of the previous report that no edit since could have changed."""
+    if not previous or previous.get("engine", {}).get("version") != engine.get("version"):
+        return set()
+    before = previous.get("files", {})
+    edited = {path for path in before.keys() | files.keys() if before.get(path) != files.get(path)}
+    return {
+        claim_id
+        for claim_id, result in previous["claims"].items()
+        if claim_id in claims and result["status"] == "verified"
+    } - affected_claims(edited, claims)
 
 
 def _git(*args: str) -> str:
