@@ -51,15 +51,15 @@ class ConsoleResult:
     evidence: str
 
 
-def _replace_tokens(text: str, mapping: Mapping[str, str]) -> str:
+def replace_tokens(text: str, mapping: Mapping[str, str]) -> str:
     for old in sorted(mapping, key=len, reverse=True):
         text = re.sub(rf"(?<![\w./-]){re.escape(old)}(?![\w-])", mapping[old], text)
     return text
 
 
-def _unique_names(texts: list[str], taken: Mapping[str, str]) -> dict[str, str]:
+def unique_names(texts: list[str], taken: Mapping[str, str], suffix: str = "") -> dict[str, str]:
     """Give every name the commands or staged scripts create a suffix unique to this run."""
-    suffix = uuid.uuid4().hex[:8]
+    suffix = suffix or uuid.uuid4().hex[:8]
     names: dict[str, str] = {}
     for text in texts:
         for match in NAMED.finditer(text):
@@ -72,14 +72,14 @@ def _unique_names(texts: list[str], taken: Mapping[str, str]) -> dict[str, str]:
     return names
 
 
-def _stage(snippet_dir: Path, workdir: Path, mapping: Mapping[str, str]) -> None:
+def stage(snippet_dir: Path, workdir: Path, mapping: Mapping[str, str]) -> None:
     """Copy the snippet's folder, mapping names inside its text files (Dockerfiles, scripts)."""
     for source in snippet_dir.iterdir():
         if source.is_file() and source.suffix != ".console":
             target = workdir / source.name
             shutil.copy2(source, target)
             with contextlib.suppress(UnicodeDecodeError):  # binary files are copied as they are
-                target.write_text(_replace_tokens(source.read_text("utf-8"), mapping), "utf-8")
+                target.write_text(replace_tokens(source.read_text("utf-8"), mapping), "utf-8")
 
 
 def _run(command: str, workdir: Path, env: Mapping[str, str], timeout: float) -> tuple[str, int]:
@@ -141,7 +141,7 @@ def run_console(
     transcript = transcripts.parse_transcript(path)
     scripts = [p.read_text("utf-8") for p in path.parent.glob("*.py")]
     commands = [step.command for step in transcript.steps]
-    mapping = {**substitutions, **_unique_names(commands + scripts, substitutions)}
+    mapping = {**substitutions, **unique_names(commands + scripts, substitutions)}
     reverse = {actual: reader for reader, actual in mapping.items()}
     where = path.relative_to(root)
     pages = ", ".join(pages_including(path, root)) or "no page"
@@ -155,10 +155,10 @@ def run_console(
         shim_dir.mkdir()
         shutil.copy2(SHIM, shim_dir / "docker")
         env = _environment(shim_dir)
-        _stage(path.parent, workdir, mapping)
+        stage(path.parent, workdir, mapping)
         try:
             for step in transcript.steps:
-                command = _replace_tokens(step.command, mapping)
+                command = replace_tokens(step.command, mapping)
                 try:
                     raw, exit_code = _run(command, workdir, env, timeout)
                 except subprocess.TimeoutExpired:
@@ -166,7 +166,7 @@ def run_console(
                         f"{where}:{step.line} (on {pages}): `{step.command}` did not finish "
                         f"within {timeout:g} s and was killed"
                     ) from None
-                output = transcripts.normalise(_replace_tokens(raw, reverse))
+                output = transcripts.normalise(replace_tokens(raw, reverse))
                 evidence.extend(transcripts.render(step, output, exit_code))
                 if exit_code == step.exit_code and transcripts.output_matches(
                     step.expected, output
