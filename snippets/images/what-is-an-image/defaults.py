@@ -1,0 +1,27 @@
+"""Image configuration is a set of defaults for containers (Docker SDK for Python)."""
+
+import docker
+
+# --8<-- [start:sdk]
+client = docker.from_env()
+image, _ = client.images.build(path=".", tag="webapp")
+
+web = client.containers.create("webapp")
+shell = client.containers.create(
+    "webapp",
+    ["sh", "-c", "env | sort"],
+    environment={"MODE": "debug", "EXTRA": "1"},
+    labels={"org.example.owner": "me"},
+)
+print("web runs:", web.attrs["Config"]["Cmd"])
+print("shell runs:", shell.attrs["Config"]["Cmd"])
+print("shell env:", sorted(shell.attrs["Config"]["Env"]))
+labels = shell.attrs["Config"]["Labels"]
+print("shell labels:", labels["org.example.team"], labels["org.example.owner"])
+
+image.reload()
+print("image still runs:", image.attrs["Config"]["Cmd"])
+print("image env:", image.attrs["Config"]["Env"])
+web.remove()
+shell.remove()
+# --8<-- [end:sdk]
