@@ -10,6 +10,7 @@ the report that the site build renders (works under pytest-xdist: results travel
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 
 from harness.affected import affected_claims
 from harness.engine import EngineUnavailable, connect, describe
+from harness.resources import RUN_ID
 from harness.paths import DOCS, ROOT
 from verified_docs.claims import collect_claims
 from verified_docs.inputs import input_files, inputs_digest
@@ -219,6 +221,7 @@ def _engine() -> dict[str, str]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("IVC_RUN_ID", RUN_ID)  # xdist workers, started later, share it
     path = config.getoption("--claims-report")
     if path and not hasattr(config, "workerinput"):  # the controller, or a run without xdist
         config.pluginmanager.register(ReportWriter(Path(path)), "verified_docs_report")

@@ -72,7 +72,7 @@ def _pull_and_label(client: docker.DockerClient, registry: str, local_ref: str) 
 
 
 def provision_busybox(client: docker.DockerClient) -> BaseImage:
-    local_ref = f"verified-docs/busybox:{RUN_ID}"
+    local_ref = f"verified-docs/busybox:{RUN_ID}-{os.getpid()}"
     registry = os.environ.get("IVC_BASE_REGISTRY", "")
     started = time.monotonic()
     if registry and _registry_answers(registry):

@@ -20,8 +20,9 @@ from docker.errors import APIError, NotFound
 RUN_LABEL = "io.github.images-vs-containers.run"
 OWNER_LABEL = "io.github.images-vs-containers.owner"
 
-# IVC_RUN_ID lets a supervising test find what a run it started created.
+# One ID per run, shared by its xdist workers; IVC_RUN_ID lets a supervising test choose it.
 RUN_ID = os.environ.get("IVC_RUN_ID") or uuid.uuid4().hex[:10]
+# One owner per process: what clean-up removes, and how a killed run is recognised.
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 LABELS = {RUN_LABEL: RUN_ID, OWNER_LABEL: OWNER}
 
@@ -78,8 +79,8 @@ def remove_labelled(client: docker.DockerClient, label_filter: str) -> dict[str,
 
 
 def reap_run(client: docker.DockerClient) -> dict[str, int]:
-    """Remove everything this run created."""
-    return remove_labelled(client, f"{RUN_LABEL}={RUN_ID}")
+    """Remove everything this process created (xdist workers of one run reap their own)."""
+    return remove_labelled(client, f"{OWNER_LABEL}={OWNER}")
 
 
 def sweep_abandoned(client: docker.DockerClient) -> dict[str, int]:

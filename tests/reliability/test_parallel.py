@@ -1,0 +1,50 @@
+"""Runs don't interfere: two suites at once on one engine, one of them on both cores."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+
+from harness.paths import ROOT
+
+from reliability.conftest import CHILD_TIMEOUT, child_env, leftovers
+
+PROOFS = ["tests/containers/test_writable_layer.py", "tests/images/test_rebuild.py"]
+
+
+def test_two_suites_at_once_one_under_xdist_agree(docker_client, tmp_path):
+    runs = {}
+    for name, extra in {"serial": [], "xdist": ["-n", "2"]}.items():
+        run_id = f"{name}{uuid.uuid4().hex[:8]}"
+        report = tmp_path / f"{name}.json"
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--claims-report={report}",
+            *extra,
+            *PROOFS,
+        ]
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=child_env(run_id),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        runs[name] = (process, report, run_id)
+    statuses = {}
+    for name, (process, report, run_id) in runs.items():
+        output, _ = process.communicate(timeout=CHILD_TIMEOUT)
+        assert process.returncode == 0, f"{name} run failed:\n{output}"
+        claims = json.loads(report.read_text())["claims"]
+        statuses[name] = {claim_id: result["status"] for claim_id, result in claims.items()}
+        assert leftovers(docker_client, run_id) == {}
+    assert statuses["serial"] == statuses["xdist"]
+    assert set(statuses["serial"].values()) == {"verified"}
