@@ -20,8 +20,8 @@ import pytest
 
 from harness.affected import affected_claims
 from harness.engine import EngineUnavailable, connect, describe
-from harness.resources import RUN_ID
 from harness.paths import DOCS, ROOT
+from harness.resources import RUN_ID
 from verified_docs.claims import collect_claims
 from verified_docs.inputs import input_files, inputs_digest
 from verified_docs.report import (
