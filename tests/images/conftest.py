@@ -27,27 +27,39 @@ def remove_image(client: docker.DockerClient, reference: str) -> None:
         client.images.remove(reference, force=True)
 
 
+def write_context(
+    directory: Path, dockerfile: str, base: str, files: dict[str, bytes] | None = None
+) -> Path:
+    """A build context: the Dockerfile (`busybox:1.35` -> the run's base) and extra files."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Dockerfile").write_text(dockerfile.replace("busybox:1.35", base))
+    for filename, data in (files or {}).items():
+        (directory / filename).write_bytes(data)
+    return directory
+
+
 class Builder:
-    """Builds images from Dockerfile text with unique tags; removes them all at the end."""
+    """Builds with the classic builder (docker-py) under unique tags; removes it all at the end."""
 
     def __init__(self, client: docker.DockerClient, base: str) -> None:
         self.client = client
         self.base = base
         self.built: list[str] = []
 
-    def tag(self, name: str) -> str:
-        return f"{name}-{uuid.uuid4().hex[:8]}:latest"
-
     def __call__(
-        self, dockerfile: str, name: str = "images-test", files: dict[str, bytes] | None = None
+        self,
+        dockerfile: str | None = None,
+        *,
+        context: Path | None = None,
+        files: dict[str, bytes] | None = None,
+        name: str = "images-test",
     ) -> Image:
-        """Build `dockerfile` (`busybox:1.35` stands for the run's base) in a fresh context."""
-        tag = self.tag(name)
-        with tempfile.TemporaryDirectory(prefix="context-") as context:
-            Path(context, "Dockerfile").write_text(dockerfile.replace("busybox:1.35", self.base))
-            for filename, data in (files or {}).items():
-                Path(context, filename).write_bytes(data)
-            image, _ = self.client.images.build(path=context, tag=tag, rm=True)
+        """Build `dockerfile` text in a fresh context, or the prepared `context` directory."""
+        tag = f"{name}-{uuid.uuid4().hex[:8]}:latest"
+        with tempfile.TemporaryDirectory(prefix="context-") as scratch:
+            if context is None:
+                context = write_context(Path(scratch), dockerfile or "", self.base, files)
+            image, _ = self.client.images.build(path=str(context), tag=tag, rm=True)
         self.built.append(image.id)
         return image
 
@@ -106,6 +118,12 @@ def _buildkit_command() -> list[str] | None:
     return None
 
 
+class BuildKitFailed(Exception):
+    def __init__(self, status: int, log: str) -> None:
+        super().__init__(f"BuildKit build failed ({status}):\n{log}")
+        self.log = log
+
+
 class BuildKit:
     def __init__(self, client: docker.DockerClient, base: str, command: list[str]) -> None:
         self.client = client
@@ -113,25 +131,33 @@ class BuildKit:
         self.command = command
         self.built: list[str] = []
 
-    def __call__(self, dockerfile: str, *extra: str) -> tuple[Image, str]:
+    def __call__(
+        self,
+        dockerfile: str | None = None,
+        *,
+        context: Path | None = None,
+        files: dict[str, bytes] | None = None,
+    ) -> tuple[Image, str]:
         """Build with BuildKit; return the image and the build's plain progress output."""
         tag = f"buildkit-{uuid.uuid4().hex[:8]}:latest"
-        with tempfile.TemporaryDirectory(prefix="context-") as context:
-            Path(context, "Dockerfile").write_text(dockerfile.replace("busybox:1.35", self.base))
-            env = {**os.environ, "DOCKER_BUILDKIT": "1", "BUILDKIT_PROGRESS": "plain"}
+        env = {**os.environ, "DOCKER_BUILDKIT": "1", "BUILDKIT_PROGRESS": "plain"}
+        with tempfile.TemporaryDirectory(prefix="context-") as scratch:
+            if context is None:
+                context = write_context(Path(scratch), dockerfile or "", self.base, files)
             done = subprocess.run(
-                [*self.command, "--progress=plain", "--tag", tag, *extra, context],
+                [*self.command, "--progress=plain", "--tag", tag, str(context)],
                 capture_output=True,
                 text=True,
                 env=env,
                 timeout=BUILD_SECONDS,
                 check=False,
             )
+        log = done.stdout + done.stderr
         if done.returncode != 0:
-            raise AssertionError(f"BuildKit build failed ({done.returncode}):\n{done.stderr}")
+            raise BuildKitFailed(done.returncode, log)
         image = self.client.images.get(tag)
         self.built.append(image.id)
-        return image, done.stdout + done.stderr
+        return image, log
 
     def clean_up(self) -> None:
         for image_id in reversed(self.built):
@@ -152,3 +178,13 @@ def buildkit(docker_client: docker.DockerClient, busybox_image) -> Iterator[Buil
         yield builder
     finally:
         builder.clean_up()
+
+
+@pytest.fixture
+def make_context(busybox_image) -> Callable[..., Path]:
+    """`make_context(directory, dockerfile_text, files)` with the run's base image."""
+
+    def make(directory: Path, dockerfile: str, files: dict[str, bytes] | None = None) -> Path:
+        return write_context(directory, dockerfile, busybox_image.local_ref, files)
+
+    return make
