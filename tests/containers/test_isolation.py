@@ -1,0 +1,232 @@
+"""Proofs for docs/containers/isolation.md."""
+
+import datetime as dt
+import platform
+import shutil
+import statistics
+import subprocess
+import time
+import uuid
+
+import pytest
+from container_helpers import sh
+from harness.resources import LABELS
+
+OWN_KINDS = ("mnt", "pid", "net", "uts", "ipc")
+ISOLATION = "isolation-by-default-shareable-on-request"
+KERNEL = "containers-share-the-engines-kernel"
+
+
+def namespace(container, kind):
+    code, out = sh(container, f"readlink /proc/self/ns/{kind}")
+    assert code == 0, out
+    return out.strip()
+
+
+def interfaces(container):
+    return sorted(sh(container, "ls /sys/class/net")[1].split())
+
+
+@pytest.fixture(scope="module")
+def pair(request, docker_client, busybox_image):
+    """Two default containers from one image, shared by the read-only checks below."""
+    made = [
+        docker_client.containers.run(busybox_image.local_ref, f"sleep {n}", detach=True)
+        for n in (300, 301)
+    ]
+    yield made
+    for container in made:
+        container.remove(force=True)
+
+
+@pytest.mark.claim(
+    ISOLATION, "own-process-tree", "own-network-stack", "own-hostname", "own-ipc-namespace"
+)
+def test_cli_transcript_own(console):
+    console("containers/isolation/own.console")
+
+
+@pytest.mark.claim(
+    ISOLATION,
+    "network-namespace-can-be-shared",
+    "network-none-has-only-loopback",
+    "pid-namespace-can-be-shared",
+    "ipc-namespace-can-be-shared",
+    "volume-shares-files-between-containers",
+)
+def test_cli_transcript_share(console):
+    console("containers/isolation/share.console")
+
+
+@pytest.mark.claim("no-user-namespace-by-default")
+def test_cli_transcript_user(console):
+    console("containers/isolation/user.console")
+
+
+@pytest.mark.claim(KERNEL, "container-kernel-is-the-engines")
+def test_cli_transcript_kernel(console):
+    console("containers/isolation/kernel.console")
+
+
+@pytest.mark.claim(
+    ISOLATION,
+    "own-namespaces-by-default",
+    "network-namespace-can-be-shared",
+    "pid-namespace-can-be-shared",
+    "no-user-namespace-by-default",
+)
+def test_sdk_script(console):
+    console("containers/isolation/sdk.console")
+
+
+@pytest.mark.claim(ISOLATION, "own-namespaces-by-default")
+def test_each_container_gets_its_own_five_namespaces(pair, busybox):
+    left, right = pair
+    for kind in OWN_KINDS:
+        assert namespace(left, kind) != namespace(right, kind), kind
+    for container in pair:
+        config = container.attrs["HostConfig"]
+        assert config["NetworkMode"] == "default"
+        assert config["IpcMode"] == "private"
+        assert config["PidMode"] == ""
+        assert config["UTSMode"] == ""
+
+
+@pytest.mark.claim("own-process-tree")
+def test_a_container_sees_only_its_own_processes(pair, busybox):
+    left, right = pair
+    assert sh(right, "cat /proc/1/cmdline | tr '\\0' ' '") == (0, "sleep 301 ")
+    # left sees its own sleep 300 as PID 1, and no sleep 301.
+    assert sh(left, "cat /proc/1/cmdline | tr '\\0' ' '") == (0, "sleep 300 ")
+    assert sh(left, "ps -o args | grep '^sleep'") == (0, "sleep 300\n")
+
+
+@pytest.mark.claim("own-network-stack")
+def test_a_container_has_its_own_interfaces_and_address(pair, busybox):
+    left, right = pair
+    assert interfaces(left) == interfaces(right) == ["eth0", "lo"]
+    addresses = {sh(c, "hostname -i")[1].strip() for c in pair}
+    assert len(addresses) == 2
+    for container in pair:
+        container.reload()
+        assert (
+            sh(container, "hostname -i")[1].strip()
+            == container.attrs["NetworkSettings"]["IPAddress"]
+        )
+
+
+@pytest.mark.claim("own-hostname")
+def test_the_hostname_is_the_short_id(pair, busybox):
+    for container in pair:
+        assert sh(container, "hostname") == (0, f"{container.id[:12]}\n")
+
+
+@pytest.mark.claim("own-ipc-namespace")
+def test_shared_memory_is_private_by_default(pair, busybox):
+    left, right = pair
+    name = f"/dev/shm/{uuid.uuid4().hex[:8]}"
+    assert sh(left, f"echo x > {name}")[0] == 0
+    assert sh(right, f"test -e {name}")[0] == 1
+
+
+@pytest.mark.claim("network-none-has-only-loopback")
+def test_network_none_leaves_only_loopback(containers):
+    box = containers(network_mode="none")
+    assert interfaces(box) == ["lo"]
+    assert box.attrs["NetworkSettings"]["IPAddress"] == ""
+
+
+@pytest.mark.claim(
+    ISOLATION,
+    "network-namespace-can-be-shared",
+    "pid-namespace-can-be-shared",
+    "ipc-namespace-can-be-shared",
+)
+def test_network_pid_and_ipc_namespaces_can_be_joined(containers):
+    owner = containers(ipc_mode="shareable")
+    joined = f"container:{owner.id}"
+    guest = containers(network_mode=joined, pid_mode=joined, ipc_mode=joined)
+    for kind in ("net", "pid", "ipc"):
+        assert namespace(guest, kind) == namespace(owner, kind), kind
+    for kind in ("mnt", "uts"):
+        assert namespace(guest, kind) != namespace(owner, kind), kind
+    assert interfaces(guest) == interfaces(owner)
+    assert sh(guest, "cat /proc/1/cmdline | tr '\\0' ' '") == (0, "sleep 300 ")  # owner's PID 1
+    assert sh(owner, "echo hi > /dev/shm/note")[0] == 0
+    assert sh(guest, "cat /dev/shm/note") == (0, "hi\n")
+
+
+@pytest.mark.claim(ISOLATION, "volume-shares-files-between-containers")
+def test_volumes_and_bind_mounts_share_files(docker_client, containers, tmp_path):
+    volume = docker_client.volumes.create(f"shared-{uuid.uuid4().hex[:8]}", labels=LABELS)
+    try:
+        mounts = {volume.name: {"bind": "/data", "mode": "rw"}, str(tmp_path): {"bind": "/host"}}
+        writer, reader = containers(volumes=mounts), containers(volumes=mounts)
+        assert sh(writer, "echo v > /data/v && echo h > /host/h")[0] == 0
+        assert sh(reader, "cat /data/v /host/h") == (0, "v\nh\n")
+        assert (tmp_path / "h").read_text() == "h\n"  # a bind mount writes to the host
+    finally:
+        for container in docker_client.containers.list(all=True, filters={"volume": volume.name}):
+            container.remove(force=True)
+        volume.remove()
+
+
+@pytest.mark.claim("host-namespaces-remove-isolation-from-the-host")
+def test_host_namespaces_show_the_hosts_interfaces_processes_and_name(docker_client, containers):
+    bridge = docker_client.networks.get("bridge").attrs["Options"]
+    box = containers(network_mode="host", pid_mode="host", uts_mode="host")
+    assert bridge["com.docker.network.bridge.name"] in interfaces(box)
+    assert sh(box, "cat /proc/1/comm")[1].strip() != "sleep"
+    # Processes come and go while grep reads /proc, so judge by what it found, not its status.
+    assert "/comm" in sh(box, "grep -lx dockerd /proc/[0-9]*/comm 2>/dev/null")[1]
+    assert sh(box, "hostname")[1].strip() == docker_client.info()["Name"]
+
+
+@pytest.mark.claim("no-user-namespace-by-default")
+def test_root_in_a_container_is_root_on_the_host(docker_client, pair, busybox):
+    left, _ = pair
+    assert left.attrs["HostConfig"]["UsernsMode"] == ""
+    assert sh(left, "id -u") == (0, "0\n")
+    assert sh(left, "cat /proc/self/uid_map")[1].split() == ["0", "0", "4294967295"]
+    assert not any("userns" in option for option in docker_client.info()["SecurityOptions"])
+    # Its process runs as uid 0 on the host too, as `docker top` shows.
+    top = left.top(ps_args="-o pid,uid,comm")
+    assert [row[1:] for row in top["Processes"]] == [["0", "sleep"]]
+
+
+@pytest.mark.claim(KERNEL, "container-kernel-is-the-engines")
+def test_uname_in_a_container_is_the_engines_kernel(docker_client, pair, busybox):
+    left, _ = pair
+    assert sh(left, "uname -r")[1].strip() == docker_client.info()["KernelVersion"]
+
+
+@pytest.mark.claim(KERNEL, "container-start-boots-nothing")
+def test_a_new_container_sees_the_hosts_uptime(docker_client, pair, busybox):
+    box = pair[0]
+    uptime = float(sh(box, "cat /proc/uptime")[1].split()[0])
+    started = dt.datetime.fromisoformat(box.attrs["State"]["StartedAt"][:19] + "+00:00")
+    age = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    # A freshly booted kernel would report about the container's age; this one counts from
+    # the host's boot, long before.
+    assert uptime > age + 30
+    if platform.release() == docker_client.info()["KernelVersion"]:  # this runner is the host
+        with open("/proc/uptime", encoding="ascii") as host:
+            assert abs(float(host.read().split()[0]) - uptime) < 10
+
+
+@pytest.mark.claim(KERNEL, "container-start-boots-nothing")
+def test_container_start_time_is_measured(busybox, measure, evidence):
+    docker = shutil.which("docker")
+    assert docker
+    command = [docker, "run", "--rm", busybox, "true"]
+    durations = []
+    for _ in range(5):
+        started = time.monotonic()
+        subprocess.run(command, check=True, timeout=60, capture_output=True)
+        durations.append(time.monotonic() - started)
+    median = statistics.median(durations)
+    evidence(
+        "docker run --rm busybox:1.35 true, 5 runs (s)", " ".join(f"{d:.3f}" for d in durations)
+    )
+    measure("container-start", round(median, 2), "s")
+    assert median < 10  # a loose bound: no comparison with VMs is made or implied
