@@ -33,11 +33,11 @@ def test_rebuilding_after_a_change_moves_the_tag_and_keeps_the_old_image(
     docker_client, build_context, request
 ):
     tag = f"greeter-{request.node.name[-8:]}-{id(build_context):x}:latest"
-    first, _ = docker_client.images.build(path=str(build_context), tag=tag)
+    first, _ = docker_client.images.build(path=str(build_context), tag=tag, rm=True)
     container = docker_client.containers.create(tag)
     try:
         (build_context / "message.txt").write_text("version 2\n")
-        second, _ = docker_client.images.build(path=str(build_context), tag=tag)
+        second, _ = docker_client.images.build(path=str(build_context), tag=tag, rm=True)
         assert second.id != first.id
         assert docker_client.images.get(tag).id == second.id
         first.reload()

@@ -6,10 +6,11 @@ import docker
 
 # --8<-- [start:sdk]
 client = docker.from_env()
-first, _ = client.images.build(path=".", tag="greeter:latest")
+# rm=True removes the build's intermediate containers, as `docker build` does.
+first, _ = client.images.build(path=".", tag="greeter:latest", rm=True)
 
 Path("message.txt").write_text("version 2\n")
-second, _ = client.images.build(path=".", tag="greeter:latest")
+second, _ = client.images.build(path=".", tag="greeter:latest", rm=True)
 
 first.reload()
 print("new image ID:", second.id != first.id)

@@ -4,7 +4,8 @@ import docker
 
 # --8<-- [start:sdk]
 client = docker.from_env()
-image, _ = client.images.build(path=".", tag="webapp")
+# rm=True removes the build's intermediate containers, as `docker build` does.
+image, _ = client.images.build(path=".", tag="webapp", rm=True)
 
 web = client.containers.create("webapp")
 shell = client.containers.create(

@@ -5,7 +5,8 @@ import docker
 # --8<-- [start:sdk]
 client = docker.from_env()
 base = client.images.get("busybox:1.35")
-image, _ = client.images.build(path=".", tag="demo")
+# rm=True removes the build's intermediate containers, as `docker build` does.
+image, _ = client.images.build(path=".", tag="demo", rm=True)
 
 added = len(image.attrs["RootFS"]["Layers"]) - len(base.attrs["RootFS"]["Layers"])
 print("layers added:", added)
