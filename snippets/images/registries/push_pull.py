@@ -1,0 +1,25 @@
+"""Push an image to a registry, delete it locally, pull it back (Docker SDK for Python)."""
+
+import docker
+
+# --8<-- [start:sdk]
+client = docker.from_env()
+repository = "127.0.0.1:5000/docs/greeting-sdk"
+reference = f"{repository}:1.0"
+image, _ = client.images.build(path=".", tag=reference, rm=True)
+
+# Push errors arrive in the stream: docker-py doesn't raise them.
+events = list(client.images.push(reference, stream=True, decode=True))
+errors = [event["error"] for event in events if "error" in event]
+digest = next(event["aux"]["Digest"] for event in events if "aux" in event)
+image.reload()
+print("push errors:", errors)
+print("repo digest recorded:", image.attrs["RepoDigests"] == [f"{repository}@{digest}"])
+print("digest differs from image ID:", digest != image.id)
+
+client.images.remove(image.id)
+pulled = client.images.pull(reference)
+print("same image ID after pull:", pulled.id == image.id)
+print("runs:", client.containers.run(pulled.id, remove=True).decode().strip())
+client.images.remove(pulled.id)
+# --8<-- [end:sdk]
