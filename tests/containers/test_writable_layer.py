@@ -1,6 +1,9 @@
 """Proofs for docs/containers/writable-layer.md."""
 
+import uuid
+
 import pytest
+from harness.resources import LABELS
 from testcontainers.core.container import DockerContainer
 
 WRITE_NOTE = ["sh", "-c", "echo hello > /note.txt"]
@@ -79,3 +82,103 @@ def test_writes_and_deletions_in_a_container_leave_the_image_alone(docker_client
     with sleeper(busybox) as fresh:
         assert fresh.exec(["test", "-e", "/bin/ls"]).exit_code == 0
         assert fresh.exec(["test", "-e", "/tmp/f"]).exit_code == 1
+
+
+PRECISE = "changes-last-as-long-as-the-container"
+
+
+@pytest.mark.claim(
+    PRECISE,
+    "named-volume-outlives-container",
+    "commit-captures-writable-layer-and-config",
+    "commit-excludes-volume-data",
+    "read-only-rootfs-refuses-writes",
+)
+def test_cli_transcript_persistence(console):
+    console("containers/writable-layer/persistence.console")
+
+
+@pytest.mark.claim(
+    PRECISE,
+    "named-volume-outlives-container",
+    "commit-captures-writable-layer-and-config",
+    "commit-excludes-volume-data",
+)
+def test_sdk_script_commit_and_volume(console):
+    console("containers/writable-layer/commit-sdk.console")
+
+
+@pytest.fixture
+def volume(docker_client):
+    created = docker_client.volumes.create(f"notes-{uuid.uuid4().hex[:8]}", labels=LABELS)
+    yield created
+    for container in docker_client.containers.list(all=True, filters={"volume": created.name}):
+        container.remove(force=True)
+    created.remove(force=True)
+
+
+@pytest.mark.claim(PRECISE, "named-volume-outlives-container")
+def test_a_named_volume_outlives_the_container_even_with_rm_v(docker_client, busybox, volume):
+    mount = {volume.name: {"bind": "/data", "mode": "rw"}}
+    writer = docker_client.containers.run(
+        busybox, ["sh", "-c", "echo kept > /data/note"], volumes=mount, detach=True
+    )
+    assert writer.wait(timeout=30)["StatusCode"] == 0
+    writer.remove(v=True)  # -v removes anonymous volumes only
+    assert docker_client.volumes.get(volume.name).name == volume.name
+    out = docker_client.containers.run(busybox, "cat /data/note", volumes=mount, remove=True)
+    assert out == b"kept\n"
+
+
+@pytest.mark.claim(
+    PRECISE, "commit-captures-writable-layer-and-config", "commit-excludes-volume-data"
+)
+def test_commit_keeps_the_layer_and_config_but_not_the_volume(docker_client, busybox, volume):
+    base = docker_client.images.get(busybox)
+    box = docker_client.containers.run(
+        busybox,
+        "sleep 300",
+        detach=True,
+        environment={"GREETING": "hello"},
+        volumes={volume.name: {"bind": "/data", "mode": "rw"}},
+    )
+    snapshot = None
+    try:
+        code, _ = box.exec_run(["sh", "-c", "echo l > /layer.txt && echo v > /data/volume.txt"])
+        assert code == 0
+        snapshot = box.commit(repository=f"snapshot-{uuid.uuid4().hex[:8]}", tag="1")
+        config = snapshot.attrs["Config"]
+        assert config["Cmd"] == ["sleep", "300"]  # the run's command is the image's default now
+        assert "GREETING=hello" in config["Env"]
+        assert len(snapshot.attrs["RootFS"]["Layers"]) == len(base.attrs["RootFS"]["Layers"]) + 1
+        assert snapshot.attrs["RootFS"]["Layers"][:-1] == base.attrs["RootFS"]["Layers"]
+        script = "cat /layer.txt; test -e /data/volume.txt; echo $?"
+        out = docker_client.containers.run(snapshot.id, ["sh", "-c", script], remove=True)
+        assert out == b"l\n1\n"
+        base.reload()
+        assert config != base.attrs["Config"]  # the base image keeps its own defaults
+    finally:
+        box.remove(force=True)
+        if snapshot is not None:
+            docker_client.images.remove(snapshot.id, force=True)
+
+
+@pytest.mark.claim("read-only-rootfs-refuses-writes")
+def test_read_only_rootfs_refuses_writes_but_mounts_stay_writable(busybox, volume):
+    box = (
+        DockerContainer(busybox)
+        .with_command("sleep 300")
+        .with_kwargs(read_only=True)
+        .with_tmpfs_mount("/tmp")
+        .with_volume_mapping(volume.name, "/data", "rw")
+    )
+    with box:
+        wrapped = box.get_wrapped_container()
+        assert wrapped.attrs["HostConfig"]["ReadonlyRootfs"] is True
+        result = box.exec(["touch", "/new.txt"])
+        assert result.exit_code == 1
+        assert b"Read-only file system" in result.output
+        assert box.exec(["touch", "/tmp/scratch"]).exit_code == 0
+        assert box.exec(["touch", "/data/new.txt"]).exit_code == 0
+        # Nothing reached the writable layer but the mount point Docker made for the volume.
+        assert [change["Path"] for change in wrapped.diff() or []] == ["/data"]
