@@ -14,6 +14,11 @@ def test_cli_transcript(console):
     console("images/rebuild/rebuild.console")
 
 
+@pytest.mark.claim("metadata-change-gives-new-image-id", "docker-tag-adds-name-not-image")
+def test_cli_transcript_tags(console):
+    console("images/rebuild/tags.console")
+
+
 @pytest.mark.claim(*CLAIMS)
 def test_sdk_script(console):
     console("images/rebuild/rebuild-sdk.console")
