@@ -36,7 +36,7 @@ def test_cli_transcript_multi_stage(console):
     console("images/building/multi-stage/multi-stage.console")
 
 
-@pytest.mark.claim("commit-makes-image-from-container")
+@pytest.mark.claim("commit-makes-image-from-container", "dockerfile-is-one-recipe-among-several")
 def test_cli_transcript_commit(console):
     console("images/building/commit/commit.console")
 

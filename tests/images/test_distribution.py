@@ -32,7 +32,7 @@ def flattened(docker_client):
         docker_client.images.remove(image.id, force=True)
 
 
-@pytest.mark.claim(*SAVE, *EXPORT, *PLATFORM)
+@pytest.mark.claim(*SAVE, *EXPORT, *PLATFORM, "dockerfile-is-one-recipe-among-several")
 def test_cli_transcript(console, flattened):
     console("images/distribution/distribution.console", substitutions=flattened)
 
