@@ -73,10 +73,17 @@ def layer_file(archive: tarfile.TarFile, name: str) -> tarfile.TarInfo:
     return member
 
 
+@pytest.fixture(scope="module")
+def family(build):
+    """A parent image with a layer no other image has, and a child built FROM it."""
+    parent = build(f"FROM busybox:1.35\nRUN echo {uuid.uuid4().hex} > /parent.txt\n")
+    child = build(f"FROM {parent.tags[0]}\nRUN echo {uuid.uuid4().hex} > /child.txt\n")
+    return parent, child
+
+
 @pytest.mark.claim("save-archive-holds-config-and-layers", "shared-layers-transferred-once")
-def test_an_archive_of_two_related_images_holds_each_layer_once(build, busybox):
-    parent = build("FROM busybox:1.35\nRUN head -c 1000000 /dev/zero > /parent.bin\n")
-    child = build(f"FROM {parent.tags[0]}\nRUN echo child > /child.txt\n")
+def test_an_archive_of_two_related_images_holds_each_layer_once(family, busybox):
+    parent, child = family
     with save(parent.tags[0], child.tags[0]) as archive:
         manifest = json.load(archive.extractfile("manifest.json"))
         by_config = {entry["Config"]: entry for entry in manifest}
@@ -95,9 +102,10 @@ def test_an_archive_of_two_related_images_holds_each_layer_once(build, busybox):
 
 
 @pytest.mark.claim("shared-layers-transferred-once")
-def test_a_push_uploads_only_the_layers_the_registry_lacks(docker_client, registry, build, busybox):
-    parent = build(f"FROM busybox:1.35\nRUN echo {uuid.uuid4().hex} > /parent.txt\n")
-    child = build(f"FROM {parent.tags[0]}\nRUN echo {uuid.uuid4().hex} > /child.txt\n")
+def test_a_push_uploads_only_the_layers_the_registry_lacks(
+    docker_client, registry, family, busybox
+):
+    parent, child = family
     uploaded = {}
     references = []
     try:

@@ -50,7 +50,11 @@ def layer_members(image, index: int) -> list[str]:
             return layer.getnames()
 
 
-@pytest.mark.claim("deleted-file-still-in-image-layer", "deleting-a-file-records-a-whiteout")
+@pytest.mark.claim(
+    "deleted-file-still-in-image-layer",
+    "deleting-a-file-records-a-whiteout",
+    "image-is-layers-and-config",
+)
 def test_deleting_in_a_later_layer_adds_a_whiteout_and_keeps_the_bytes(parent_and_child, busybox):
     parent, child = parent_and_child
     parent_layers = parent.attrs["RootFS"]["Layers"]
