@@ -25,7 +25,7 @@ import docker
 from harness import transcripts
 from harness.includes import pages_including
 from harness.paths import ROOT
-from harness.resources import LABELS
+from harness.resources import LABELS, remove_images
 
 COMMAND_TIMEOUT = float(os.environ.get("IVC_COMMAND_TIMEOUT", "60"))
 SHIM = Path(__file__).with_name("docker-shim")
@@ -36,9 +36,12 @@ NAMED = re.compile(
     r"|docker (?:image )?build .*?(?:-t|--tag)[ =](?P<image>[a-z0-9][\w./-]*)"
     r"|docker (?:image )?tag \S+ (?P<tagged>[a-z0-9][\w./-]*)"
     r"|docker (?:container )?commit (?:-\S+ )*\S+ (?P<committed>[a-z0-9][\w./-]*)"
+    r"|docker (?:image )?import (?:-\S+ )*\S+ (?P<imported>[a-z0-9][\w./-]*)"
     r"|docker (?:volume|network) create (?:-\S+ )*(?P<object>[\w.-]+)"
-    r"|\b(?:tag|name|repository)=[\"'](?P<python>[a-z0-9][\w./-]*)"
+    r"|\b(?:tag|name|repository)=[\"'](?P<python>[a-z][\w./-]*)"
 )
+DOCKERFILE_REFERENCE = re.compile(r"^\s*FROM\s|--from=", re.IGNORECASE)
+PYTHON_STRING = re.compile(r"(?P<quote>[\"'])(?P<text>[^\"'\n]*)(?P=quote)")
 
 
 class TranscriptMismatch(AssertionError):
@@ -52,8 +55,22 @@ class ConsoleResult:
 
 
 def replace_tokens(text: str, mapping: Mapping[str, str]) -> str:
+    """Replace whole names; not inside paths such as /bin/busybox, but after a URL's `//`."""
     for old in sorted(mapping, key=len, reverse=True):
-        text = re.sub(rf"(?<![\w./-]){re.escape(old)}(?![\w-])", mapping[old], text)
+        text = re.sub(rf"(?<![\w.-])(?<![^/]/){re.escape(old)}(?![\w-])", mapping[old], text)
+    return text
+
+
+def map_file(name: str, text: str, mapping: Mapping[str, str]) -> str:
+    """Map image and object names where files refer to them: Dockerfile FROM lines and
+    --from= options, and string literals in Python scripts. Other files stay as written."""
+    if name == "Dockerfile" or name.endswith(".Dockerfile"):
+        return "\n".join(
+            replace_tokens(line, mapping) if DOCKERFILE_REFERENCE.search(line) else line
+            for line in text.split("\n")
+        )
+    if name.endswith(".py"):
+        return PYTHON_STRING.sub(lambda m: replace_tokens(m[0], mapping), text)
     return text
 
 
@@ -79,7 +96,7 @@ def stage(snippet_dir: Path, workdir: Path, mapping: Mapping[str, str]) -> None:
             target = workdir / source.name
             shutil.copy2(source, target)
             with contextlib.suppress(UnicodeDecodeError):  # binary files are copied as they are
-                target.write_text(replace_tokens(source.read_text("utf-8"), mapping), "utf-8")
+                target.write_text(map_file(source.name, source.read_text("utf-8"), mapping))
 
 
 def _run(command: str, workdir: Path, env: Mapping[str, str], timeout: float) -> tuple[str, int]:
@@ -119,9 +136,9 @@ def _clean_up(client: docker.DockerClient, names: Mapping[str, str]) -> None:
     for suffix in suffixes:
         for container in client.containers.list(all=True, filters={"name": suffix}):
             container.remove(force=True, v=True)
-        for image in client.images.list(all=True):
-            if any(suffix in tag for tag in image.tags):
-                client.images.remove(image.id, force=True)
+        remove_images(
+            client, [i for i in client.images.list() if any(suffix in tag for tag in i.tags)]
+        )
         for volume in client.volumes.list(filters={"name": suffix}):
             volume.remove(force=True)
         for network in client.networks.list(names=[n for n in names.values() if suffix in n]):

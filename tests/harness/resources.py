@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 import docker
 from docker.errors import APIError, NotFound
+from docker.models.images import Image
 
 RUN_LABEL = "io.github.images-vs-containers.run"
 OWNER_LABEL = "io.github.images-vs-containers.owner"
@@ -60,14 +61,20 @@ def remove_labelled(client: docker.DockerClient, label_filter: str) -> dict[str,
         "volumes": _remove_all(client.volumes.list(filters=filters), "remove", force=True),
         "images": 0,
     }
-    # An image with children can't go before them; retry until no progress.
-    pending = client.images.list(all=True, filters=filters)
+    counts["images"] = remove_images(client, client.images.list(all=True, filters=filters))
+    return counts
+
+
+def remove_images(client: docker.DockerClient, images: list[Image]) -> int:
+    """Remove images; one with children can't go before them, so retry until no progress."""
+    removed = 0
+    pending = images
     while pending:
         left = []
         for image in pending:
             try:
                 client.images.remove(image.id, force=True, noprune=False)
-                counts["images"] += 1
+                removed += 1
             except NotFound:
                 pass
             except APIError:
@@ -75,7 +82,7 @@ def remove_labelled(client: docker.DockerClient, label_filter: str) -> dict[str,
         if len(left) == len(pending):
             raise RuntimeError(f"could not remove images {[i.id for i in left]}")
         pending = left
-    return counts
+    return removed
 
 
 def reap_run(client: docker.DockerClient) -> dict[str, int]:
