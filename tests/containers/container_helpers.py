@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable
 
 from docker.errors import NotFound
 from docker.models.containers import Container
@@ -21,13 +19,3 @@ def sh(container: Container, script: str) -> tuple[int, str]:
     """Run a shell script in a running container: (exit code, stdout and stderr)."""
     result = container.exec_run(["sh", "-c", script])
     return result.exit_code, result.output.decode()
-
-
-def poll(check: Callable[[], bool], timeout: float = 15.0, interval: float = 0.1) -> bool:
-    """Call `check` until it returns True or `timeout` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(interval)
-    return check()

@@ -5,10 +5,9 @@ import time
 
 import docker
 import pytest
-from container_helpers import LONG_SLEEP, poll, remove_quietly, sh
+from container_helpers import LONG_SLEEP, remove_quietly, sh
 
 INDEPENDENT = "lifecycle-independent-unless-shared"
-TRAP_TERM = ["sh", "-c", 'trap "exit 0" TERM; sleep 300 & wait']
 DEFAULT_GRACE = "stop-sends-sigterm-then-sigkill-after-grace-period"
 
 
@@ -88,71 +87,32 @@ def snapshot(container):
     )
 
 
-@pytest.mark.claim(INDEPENDENT, "lifecycle-leaves-other-containers-alone")
-def test_stop_start_restart_and_rm_of_one_container_leave_another_alone(
+@pytest.mark.claim(
+    INDEPENDENT, "lifecycle-leaves-other-containers-alone", "restart-keeps-id-and-writable-layer"
+)
+def test_lifecycle_of_one_container_leaves_another_alone_and_restart_keeps_the_layer(
     docker_client, containers, busybox
 ):
     other = containers()
     before = snapshot(other)
     busy = containers(init=True)
-    for step in (
-        lambda: busy.stop(timeout=5),
-        busy.start,
-        lambda: busy.restart(timeout=5),
-        lambda: busy.remove(force=True),
-    ):
-        step()
-        assert snapshot(other) == before
+    assert sh(busy, "echo kept > /tmp/note")[0] == 0
+    busy.stop(timeout=5)
+    assert snapshot(other) == before
+    busy.start()
+    assert snapshot(other) == before
+    _, _, pid, started, _ = snapshot(busy)
+    busy.restart(timeout=5)
+    assert snapshot(other) == before
+    # The restart made a new process in the same container, with the same writable layer.
+    busy_id, status, new_pid, new_started, _ = snapshot(busy)
+    assert (busy_id, status) == (busy.id, "running")
+    assert (new_pid, new_started) != (pid, started)
+    assert sh(busy, "cat /tmp/note") == (0, "kept\n")
+    busy.remove(force=True)
+    assert snapshot(other) == before
     assert sh(other, "true")[0] == 0
     assert docker_client.images.get(busybox).id == other.image.id  # the image is still there
-
-
-@pytest.mark.claim(INDEPENDENT, "restart-keeps-id-and-writable-layer")
-def test_restart_keeps_the_id_and_the_writable_layer(containers):
-    box = containers(init=True)
-    assert sh(box, "echo kept > /tmp/note")[0] == 0
-    _, _, pid, started, _ = snapshot(box)
-    box.restart(timeout=5)
-    box_id, status, new_pid, new_started, _ = snapshot(box)
-    assert (box_id, status) == (box.id, "running")
-    assert new_started != started
-    assert new_pid != pid  # a new process, in the same container
-    assert sh(box, "cat /tmp/note") == (0, "kept\n")
-
-
-@pytest.mark.claim("rm-refuses-a-running-container")
-def test_rm_refuses_a_running_container_unless_forced(docker_client, containers):
-    box = containers()
-    with pytest.raises(docker.errors.APIError) as refused:
-        box.remove()
-    assert refused.value.status_code == 409
-    assert docker_client.containers.get(box.id).status == "running"
-    box.remove(force=True)
-    with pytest.raises(docker.errors.NotFound):
-        docker_client.containers.get(box.id)
-
-
-@pytest.mark.claim(INDEPENDENT, "shared-network-namespace-couples-lifecycles")
-def test_restarting_the_owner_of_a_shared_network_cuts_off_the_guest(containers):
-    owner = containers(init=True)
-    guest = containers(init=True, network_mode=f"container:{owner.id}")
-
-    def interfaces(container):
-        return sh(container, "ls /sys/class/net")[1].split()
-
-    def netns(container):
-        return sh(container, "readlink /proc/self/ns/net")[1]
-
-    assert interfaces(guest) == ["eth0", "lo"]
-    owner.restart(timeout=5)
-    # The guest keeps running, but in the owner's old namespace, whose eth0 is gone.
-    guest.reload()
-    assert guest.status == "running"
-    assert interfaces(guest) == ["lo"]
-    assert netns(guest) != netns(owner)
-    guest.restart(timeout=5)  # rejoins the owner's current namespace
-    assert interfaces(guest) == ["eth0", "lo"]
-    assert netns(guest) == netns(owner)
 
 
 @pytest.mark.claim(DEFAULT_GRACE)
@@ -168,28 +128,14 @@ def test_stop_waits_the_grace_period_then_kills_a_pid_1_that_ignores_sigterm(con
 
 
 @pytest.mark.claim("init-or-trap-stops-promptly")
-@pytest.mark.parametrize(
-    ("command", "kwargs", "code"), [(LONG_SLEEP, {"init": True}, 143), (TRAP_TERM, {}, 0)]
-)
-def test_init_or_a_trap_makes_stop_prompt(containers, measure, command, kwargs, code):
-    box = containers(command, **kwargs)
+def test_init_makes_stop_prompt(containers, measure):
+    box = containers(init=True)
     started = time.monotonic()
     box.stop(timeout=10)
     seconds = time.monotonic() - started
-    if code == 143:
-        measure("stop-with-init", round(seconds, 1), "s")
+    measure("stop-with-init", round(seconds, 1), "s")
     assert seconds < 5  # far below the 10 s grace period: no SIGKILL was needed
-    assert box.wait(timeout=30)["StatusCode"] == code
-
-
-@pytest.mark.claim("restart-policy-default-no")
-def test_by_default_an_exited_container_is_not_restarted(containers):
-    box = containers(["sh", "-c", "exit 1"])
-    assert box.attrs["HostConfig"]["RestartPolicy"]["Name"] in ("", "no")
-    assert box.wait(timeout=30)["StatusCode"] == 1
-    time.sleep(0.5)  # a first restart would come after 100 ms
-    box.reload()
-    assert (box.status, box.attrs["RestartCount"]) == ("exited", 0)
+    assert box.wait(timeout=30)["StatusCode"] == 143
 
 
 def restart_count(container):
@@ -198,33 +144,13 @@ def restart_count(container):
 
 
 @pytest.mark.claim("on-failure-restarts-up-to-max")
-def test_on_failure_restarts_a_failing_command_up_to_the_maximum(containers):
-    failing = containers(
-        ["sh", "-c", "echo run >> /tmp/runs; exit 3"],
-        restart_policy={"Name": "on-failure", "MaximumRetryCount": 2},
-    )
-    succeeding = containers(
-        ["sh", "-c", "exit 0"], restart_policy={"Name": "on-failure", "MaximumRetryCount": 2}
-    )
-    assert poll(lambda: restart_count(failing) == 2 and failing.status == "exited")
-    assert failing.attrs["State"]["ExitCode"] == 3
-    # Each restart ran in the same container: the writable layer collected all three runs.
-    assert b"run\nrun\nrun\n" in b"".join(failing.get_archive("/tmp/runs")[0])
-    assert (restart_count(succeeding), succeeding.status) == (0, "exited")
-
-
-@pytest.mark.claim("always-restarts-even-after-success", "manual-stop-suppresses-restarts")
-def test_always_and_unless_stopped_restart_until_stopped_by_hand(containers):
-    boxes = [containers("true", restart_policy={"Name": p}) for p in ("always", "unless-stopped")]
-    for box in boxes:
-        assert poll(lambda box=box: restart_count(box) >= 1)  # restarted after exiting with 0
-    for box in boxes:
-        box.stop(timeout=1)
-    counts = [restart_count(box) for box in boxes]
-    time.sleep(1)  # several back-off periods at this restart count
-    assert [(restart_count(box), box.status) for box in boxes] == [
-        (count, "exited") for count in counts
-    ]
+def test_on_failure_does_not_restart_after_a_zero_exit(containers):
+    # The failing case, with its restart count and writable layer, is in the transcript and
+    # the SDK script; this is the other half of the policy.
+    box = containers(["sh", "-c", "exit 0"], restart_policy={"Name": "on-failure"})
+    assert box.wait(timeout=30)["StatusCode"] == 0
+    time.sleep(0.5)  # a restart would come after 100 ms
+    assert (restart_count(box), box.status) == (0, "exited")
 
 
 @pytest.mark.claim("rm-excludes-restart-policy")

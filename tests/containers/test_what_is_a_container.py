@@ -93,8 +93,10 @@ def processes(container):
     return [tuple(line.split()) for line in out.splitlines()[1:]]
 
 
-@pytest.mark.claim("command-is-pid-1", "init-flag-runs-docker-init-as-pid-1")
-def test_the_command_is_pid_1_unless_init_is_asked_for(containers):
+@pytest.mark.claim(
+    OBJECT, "command-is-pid-1", "init-flag-runs-docker-init-as-pid-1", "one-image-many-containers"
+)
+def test_the_command_is_pid_1_unless_init_is_asked_for(docker_client, containers, busybox):
     plain = containers()
     assert not plain.attrs["HostConfig"].get("Init")
     # PID 1 is the command; apart from it there is only the `ps` we just exec'd.
@@ -106,19 +108,12 @@ def test_the_command_is_pid_1_unless_init_is_asked_for(containers):
     first, *rest = processes(supervised)
     assert first == ("1", "0", "docker-init")
     assert [(ppid, comm) for _, ppid, comm in rest if comm == "sleep"] == [("1", "sleep")]
-
-
-@pytest.mark.claim("container-states")
-def test_states_follow_create_start_pause_and_stop(containers):
-    box = containers(start=False)
-    seen = [box.status]
-    for step in (box.start, box.pause, box.unpause, box.kill):
-        step()
-        if step == box.kill:
-            box.wait(timeout=30)
-        box.reload()
-        seen.append(box.status)
-    assert seen == ["created", "running", "paused", "running", "exited"]
+    # Two containers of one image: each its own ID, name and hostname, the same image ID.
+    assert plain.id != supervised.id
+    assert plain.name != supervised.name
+    assert plain.image.id == supervised.image.id == docker_client.images.get(busybox).id
+    for box in (plain, supervised):
+        assert sh(box, "hostname") == (0, f"{box.id[:12]}\n")
 
 
 @pytest.mark.claim("container-states")
@@ -128,40 +123,3 @@ def test_the_engine_knows_the_seven_states_and_refuses_others(docker_client):
     with pytest.raises(docker.errors.APIError) as refused:
         docker_client.containers.list(all=True, filters={"status": "sleeping"})
     assert refused.value.status_code == 400
-
-
-@pytest.mark.claim(OBJECT, "one-image-many-containers")
-def test_one_image_gives_containers_with_their_own_identity(docker_client, containers, busybox):
-    first, second = containers(), containers()
-    assert first.id != second.id
-    assert first.name != second.name
-    assert first.image.id == second.image.id == docker_client.images.get(busybox).id
-    for box in (first, second):
-        assert sh(box, "hostname") == (0, f"{box.id[:12]}\n")
-
-
-@pytest.mark.claim("exit-code-is-the-commands")
-def test_the_exit_code_is_the_commands(containers):
-    box = containers(["sh", "-c", "exit 42"])
-    assert box.wait(timeout=30)["StatusCode"] == 42
-    box.reload()
-    assert (box.status, box.attrs["State"]["ExitCode"]) == ("exited", 42)
-
-
-@pytest.mark.claim("killed-container-exits-137", "sigterm-under-init-exits-143")
-def test_signals_give_128_plus_the_signal_number(containers):
-    killed, terminated = containers(), containers(init=True)
-    killed.kill()
-    terminated.stop(timeout=10)
-    assert killed.wait(timeout=30)["StatusCode"] == 128 + 9
-    assert terminated.wait(timeout=30)["StatusCode"] == 128 + 15
-
-
-@pytest.mark.claim("command-not-found-exits-127", "command-not-executable-exits-126")
-@pytest.mark.parametrize(("command", "code"), [("/no/such/program", 127), ("/etc/hostname", 126)])
-def test_a_command_that_cannot_run_fails_the_start(containers, command, code):
-    box = containers(command, start=False)
-    with pytest.raises(docker.errors.APIError):
-        box.start()
-    box.reload()
-    assert (box.status, box.attrs["State"]["ExitCode"]) == ("created", code)

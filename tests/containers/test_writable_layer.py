@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from docker.types import Mount
 from harness.resources import LABELS
 from testcontainers.core.container import DockerContainer
 
@@ -42,10 +43,10 @@ def test_a_file_written_in_one_container_is_absent_from_another(busybox):
 
 @pytest.mark.claim("writable-layer-survives-stop-start", "writable-layer-removed-with-container")
 def test_changes_survive_stop_and_start_and_die_with_rm(docker_client, busybox):
-    box = docker_client.containers.run(busybox, "sleep 300", detach=True)
+    box = docker_client.containers.run(busybox, "sleep 300", detach=True, init=True)
     try:
         box.exec_run(WRITE_NOTE)
-        box.stop(timeout=1)
+        box.stop(timeout=5)
         box.reload()
         assert box.status == "exited"
         box.start()
@@ -130,6 +131,19 @@ def test_a_named_volume_outlives_the_container_even_with_rm_v(docker_client, bus
     assert out == b"kept\n"
 
 
+def run_to_completion(client, image, script):
+    """Run a script in a new container; return its output. The container and any anonymous
+    volume it got are removed (`run(remove=True)` would leave the volumes behind)."""
+    container = client.containers.create(image, ["sh", "-c", script])
+    try:
+        container.start()
+        assert container.wait(timeout=30)["StatusCode"] == 0
+        container.reload()
+        return container.logs(), container.attrs["Mounts"]
+    finally:
+        container.remove(force=True, v=True)
+
+
 @pytest.mark.claim(
     PRECISE, "commit-captures-writable-layer-and-config", "commit-excludes-volume-data"
 )
@@ -140,23 +154,52 @@ def test_commit_keeps_the_layer_and_config_but_not_the_volume(docker_client, bus
         "sleep 300",
         detach=True,
         environment={"GREETING": "hello"},
-        volumes={volume.name: {"bind": "/data", "mode": "rw"}},
+        mounts=[Mount(target="/data", source=volume.name)],
     )
     snapshot = None
     try:
         code, _ = box.exec_run(["sh", "-c", "echo l > /layer.txt && echo v > /data/volume.txt"])
         assert code == 0
-        snapshot = box.commit(repository=f"snapshot-{uuid.uuid4().hex[:8]}", tag="1")
+        snapshot = box.commit(repository=f"snapshot-{uuid.uuid4().hex[:8]}")
         config = snapshot.attrs["Config"]
         assert config["Cmd"] == ["sleep", "300"]  # the run's command is the image's default now
         assert "GREETING=hello" in config["Env"]
+        assert not config.get("Volumes")
         assert len(snapshot.attrs["RootFS"]["Layers"]) == len(base.attrs["RootFS"]["Layers"]) + 1
         assert snapshot.attrs["RootFS"]["Layers"][:-1] == base.attrs["RootFS"]["Layers"]
         script = "cat /layer.txt; test -e /data/volume.txt; echo $?"
-        out = docker_client.containers.run(snapshot.id, ["sh", "-c", script], remove=True)
-        assert out == b"l\n1\n"
+        assert run_to_completion(docker_client, snapshot.id, script) == (b"l\n1\n", [])
         base.reload()
         assert config != base.attrs["Config"]  # the base image keeps its own defaults
+    finally:
+        box.remove(force=True)
+        if snapshot is not None:
+            docker_client.images.remove(snapshot.id, force=True)
+
+
+@pytest.mark.claim("sdk-volumes-argument-declares-image-volumes")
+def test_committing_a_container_made_with_sdk_volumes_declares_a_volume(
+    docker_client, busybox, volume
+):
+    box = docker_client.containers.run(
+        busybox, "sleep 300", detach=True, volumes={volume.name: {"bind": "/data", "mode": "rw"}}
+    )
+    snapshot = None
+    try:
+        assert box.attrs["Config"]["Volumes"] == {"/data": {}}  # set by the SDK, not by Docker
+        assert box.exec_run(["sh", "-c", "echo v > /data/volume.txt"]).exit_code == 0
+        snapshot = box.commit(repository=f"snapshot-{uuid.uuid4().hex[:8]}")
+        assert snapshot.attrs["Config"]["Volumes"] == {"/data": {}}
+        out, mounts = run_to_completion(docker_client, snapshot.id, "ls -A /data")
+        assert out == b""  # a new, empty volume: not the data, not the named volume
+        assert [(m["Type"], m["Destination"]) for m in mounts] == [("volume", "/data")]
+        assert mounts[0]["Name"] != volume.name
+        # Removing such a container without -v leaves its anonymous volume behind.
+        leftover = docker_client.containers.create(snapshot.id, "true")
+        leftover.reload()
+        anonymous = leftover.attrs["Mounts"][0]["Name"]
+        leftover.remove()
+        docker_client.volumes.get(anonymous).remove()  # still there; and now cleaned up
     finally:
         box.remove(force=True)
         if snapshot is not None:

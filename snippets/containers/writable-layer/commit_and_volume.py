@@ -1,14 +1,15 @@
 """What outlives a container: volumes and commits (Docker SDK for Python)."""
 
 import docker
+from docker.types import Mount
 
 # --8<-- [start:sdk]
 client = docker.from_env()
 client.volumes.create(name="sdk-notes")
-data = {"sdk-notes": {"bind": "/data", "mode": "rw"}}
+data = [Mount(target="/data", source="sdk-notes")]  # not volumes=: see the warning below
 
 box = client.containers.run(
-    "busybox:1.35", "sleep 300", detach=True, environment={"GREETING": "hello"}, volumes=data
+    "busybox:1.35", "sleep 300", detach=True, environment={"GREETING": "hello"}, mounts=data
 )
 box.exec_run(["sh", "-c", "echo layer > /layer.txt && echo volume > /data/volume.txt"])
 snapshot = box.commit(repository="sdk-snapshot")
@@ -19,7 +20,7 @@ check = "for f in /layer.txt /data/volume.txt; do test -e $f && echo $f kept || 
 print(client.containers.run(snapshot.id, ["sh", "-c", check], remove=True).decode(), end="")
 
 box.remove(force=True)
-after = client.containers.run("busybox:1.35", "cat /data/volume.txt", volumes=data, remove=True)
+after = client.containers.run("busybox:1.35", "cat /data/volume.txt", mounts=data, remove=True)
 print("volume after rm:", after.decode().strip())
 
 client.images.remove(snapshot.id)
