@@ -8,6 +8,7 @@ import subprocess
 import time
 import uuid
 
+import docker
 import pytest
 from container_helpers import sh
 
@@ -51,6 +52,8 @@ def test_cli_transcript_own(console):
 
 @pytest.mark.claim(
     ISOLATION,
+    "own-network-stack",  # a default container's 127.0.0.1 is its own: nothing listens there
+    "lifecycle-independent-unless-shared",  # its exception: a shared volume
     "network-namespace-can-be-shared",
     "network-none-has-only-loopback",
     "pid-namespace-can-be-shared",
@@ -140,7 +143,7 @@ def test_shared_memory_is_private_by_default(pair, busybox):
     "pid-namespace-can-be-shared",
     "ipc-namespace-can-be-shared",
 )
-def test_network_pid_and_ipc_namespaces_can_be_joined(containers):
+def test_network_pid_and_ipc_namespaces_can_be_joined(containers, pair):
     owner = containers(ipc_mode="shareable")
     joined = f"container:{owner.id}"
     guest = containers(network_mode=joined, pid_mode=joined, ipc_mode=joined)
@@ -150,12 +153,22 @@ def test_network_pid_and_ipc_namespaces_can_be_joined(containers):
     for kind in ("mnt", "uts"):
         assert ours[kind] != theirs[kind], kind
     assert interfaces(guest) == interfaces(owner)
+    address = "ip addr show eth0 | grep 'inet '"
+    assert sh(guest, address) == sh(owner, address)
     assert sh(guest, "cat /proc/1/cmdline | tr '\\0' ' '") == (0, "sleep 300 ")  # owner's PID 1
     assert sh(owner, "echo hi > /dev/shm/note")[0] == 0
     assert sh(guest, "cat /dev/shm/note") == (0, "hi\n")
+    # A container with the default private IPC namespace can't be joined.
+    private = pair[0]
+    assert private.attrs["HostConfig"]["IpcMode"] == "private"
+    refused = containers(ipc_mode=f"container:{private.id}", start=False)
+    with pytest.raises(docker.errors.APIError):
+        refused.start()
 
 
-@pytest.mark.claim(ISOLATION, "volume-shares-files-between-containers")
+@pytest.mark.claim(
+    ISOLATION, "volume-shares-files-between-containers", "lifecycle-independent-unless-shared"
+)
 def test_a_bind_mount_shares_files_with_the_host(containers, tmp_path):
     # Sharing a volume between containers is in the transcript; this is the host's side.
     box = containers(volumes={str(tmp_path): {"bind": "/host", "mode": "rw"}})
@@ -165,7 +178,9 @@ def test_a_bind_mount_shares_files_with_the_host(containers, tmp_path):
     assert sh(box, "cat /host/reply") == (0, "from the host\n")
 
 
-@pytest.mark.claim("host-namespaces-remove-isolation-from-the-host")
+@pytest.mark.claim(
+    "host-namespaces-remove-isolation-from-the-host", "lifecycle-independent-unless-shared"
+)
 def test_host_namespaces_show_the_hosts_interfaces_processes_and_name(docker_client, containers):
     bridge = docker_client.networks.get("bridge").attrs["Options"]
     box = containers(network_mode="host", pid_mode="host", uts_mode="host")

@@ -115,7 +115,7 @@ def test_lifecycle_of_one_container_leaves_another_alone_and_restart_keeps_the_l
     assert docker_client.images.get(busybox).id == other.image.id  # the image is still there
 
 
-@pytest.mark.claim(DEFAULT_GRACE)
+@pytest.mark.claim(DEFAULT_GRACE, "containers-share-the-engines-kernel")
 def test_stop_waits_the_grace_period_then_kills_a_pid_1_that_ignores_sigterm(containers, measure):
     box = containers()
     assert box.attrs["Config"].get("StopSignal") in (None, "", "SIGTERM")
@@ -127,7 +127,7 @@ def test_stop_waits_the_grace_period_then_kills_a_pid_1_that_ignores_sigterm(con
     assert box.wait(timeout=30)["StatusCode"] == 137
 
 
-@pytest.mark.claim("init-or-trap-stops-promptly")
+@pytest.mark.claim("init-or-trap-stops-promptly", "containers-share-the-engines-kernel")
 def test_init_makes_stop_prompt(containers, measure):
     box = containers(init=True)
     started = time.monotonic()

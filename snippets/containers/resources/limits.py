@@ -29,7 +29,7 @@ mem_total_kb = int(box.exec_run(["grep", "MemTotal", "/proc/meminfo"]).output.sp
 print("/proc/meminfo shows the engine's memory:", mem_total_kb * 1024 == engine["MemTotal"])
 print("nproc shows the engine's CPUs:", int(box.exec_run("nproc").output) == engine["NCPU"])
 
-forks = box.exec_run(["sh", "-c", "for i in $(seq 20); do sleep 5 >/dev/null & done"])
+forks = box.exec_run(["sh", "-c", "for i in $(seq 20); do sleep 5 >/dev/null 2>&1 & done"])
 print("starting 20 processes:", forks.exit_code, forks.output.decode().strip())
 box.remove(force=True)
 # --8<-- [end:sdk]
