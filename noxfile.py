@@ -1,9 +1,11 @@
-"""Sessions: prose -> snippets -> proofs -> site. `nox -l` lists them."""
+"""Sessions: prose -> snippets -> proofs -> site -> checks. `nox -l` lists them."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import tarfile
 from pathlib import Path
 
 import nox
@@ -16,10 +18,11 @@ ROOT = Path(__file__).parent
 REPORT = "reports/verification.json"
 QUIET_MKDOCS = {"NO_MKDOCS_2_WARNING": "true", "DISABLE_MKDOCS_2_WARNING": "true"}
 PUBLISH = {**QUIET_MKDOCS, "VERIFIED_DOCS_PUBLISH": "1"}
+MERMAID_VERSION = "11.17.2"  # the major version Material for MkDocs asks for
 
 
-def install(session: nox.Session, extra: str) -> None:
-    session.install("-c", "constraints.txt", "-e", f".[{extra}]")
+def install(session: nox.Session, *extras: str) -> None:
+    session.install("-c", "constraints.txt", "-e", f".[{','.join(extras)}]")
 
 
 def run_proofs(session: nox.Session, *args: str) -> None:
@@ -28,6 +31,10 @@ def run_proofs(session: nox.Session, *args: str) -> None:
 
 def build_site(session: nox.Session) -> None:
     session.run("mkdocs", "build", "--strict", env=PUBLISH)
+
+
+def check_site(session: nox.Session, *args: str) -> None:
+    session.run("pytest", "tests/site", "--ignore=tests/site/zensical", *args)
 
 
 @nox.session
@@ -54,6 +61,13 @@ def site(session: nox.Session) -> None:
     session.log(f"Verified site built: open {index.as_uri()} or run `nox -s serve`.")
 
 
+@nox.session(name="site-checks")
+def site_checks(session: nox.Session) -> None:
+    """Check the built site/: links and anchors, accessibility, browser, requests, screenshots."""
+    install(session, "test")
+    check_site(session, *session.posargs)
+
+
 @nox.session
 def serve(session: nox.Session) -> None:
     """Preview with live reload at http://127.0.0.1:8000; needs no Docker (claims show status)."""
@@ -63,12 +77,24 @@ def serve(session: nox.Session) -> None:
     )
 
 
+def hook_pins_match_constraints(session: nox.Session) -> None:
+    hooks = (ROOT / ".pre-commit-config.yaml").read_text()
+    pinned = dict(re.findall(r"^([\w.-]+)==(\S+)$", (ROOT / "constraints.txt").read_text(), re.M))
+    pinned = {name.lower().replace("_", "-"): version for name, version in pinned.items()}
+    for name, version in re.findall(r'"([\w.-]+)==([^"]+)"', hooks):
+        if pinned.get(name.lower()) != version:
+            session.error(
+                f".pre-commit-config.yaml installs {name}=={version}, constraints.txt pins "
+                f"{pinned.get(name.lower())}: make them agree"
+            )
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff (lint and format) over the harness, the extension and the Python snippets."""
+    """The pre-commit hooks on every file: ruff (lint and format), whitespace, YAML."""
     install(session, "lint")
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
+    hook_pins_match_constraints(session)
+    session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure", *session.posargs)
 
 
 @nox.session
@@ -79,3 +105,59 @@ def tests(session: nox.Session) -> None:
         session.error("CI=true but there is no docker CLI: run scripts/docker-engine.sh first")
     run_proofs(session, *session.posargs)
     build_site(session)
+    check_site(session)
+
+
+@nox.session
+def zensical(session: nox.Session) -> None:
+    """Build mkdocs.yml with Zensical too; check it makes the same pages and claims as MkDocs."""
+    install(session, "test", "zensical")
+    work = Path(session.create_tmp()).resolve()
+    # Zensical wants docs/ and its output inside the folder of its config: build a copy.
+    project = work / "project"
+    shutil.rmtree(project, ignore_errors=True)
+    for folder in ("docs", "snippets", "overrides"):
+        shutil.copytree(ROOT / folder, project / folder)
+    shutil.copy2(ROOT / "mkdocs.yml", project / "mkdocs.yml")
+    if (ROOT / REPORT).is_file():
+        (project / REPORT).parent.mkdir()
+        shutil.copy2(ROOT / REPORT, project / REPORT)
+    mkdocs_site = work / "mkdocs-site"
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(mkdocs_site), env=QUIET_MKDOCS)
+    with session.chdir(project):
+        session.run("zensical", "build", "--clean", "--strict")
+    with session.chdir(ROOT):
+        sites = {"MKDOCS_SITE": str(mkdocs_site), "ZENSICAL_SITE": str(project / "site")}
+        session.run("pytest", "tests/site/zensical", env=sites)
+        # The Zensical build loads nothing from other hosts either.
+        session.run(
+            "pytest",
+            "tests/site/test_requests.py",
+            "-k",
+            "loads_only_from_the_site",
+            env={"SITE_DIR": str(project / "site")},
+        )
+
+
+@nox.session(name="vendor-mermaid", venv_backend="none")
+def vendor_mermaid(session: nox.Session) -> None:
+    """Refresh docs/javascripts/mermaid/ from the npm registry (MERMAID_VERSION)."""
+    work = Path(session.create_tmp()).resolve()
+    session.run(
+        "npm",
+        "pack",
+        f"mermaid@{MERMAID_VERSION}",
+        "--pack-destination",
+        str(work),
+        external=True,
+    )
+    target = ROOT / "docs" / "javascripts" / "mermaid"
+    with tarfile.open(work / f"mermaid-{MERMAID_VERSION}.tgz") as archive:
+        for member, name in [
+            ("package/dist/mermaid.min.js", "mermaid.min.js"),
+            ("package/LICENSE", "LICENSE"),
+        ]:
+            source = archive.extractfile(member)
+            assert source is not None, member
+            (target / name).write_bytes(source.read())
+    session.log(f"Mermaid {MERMAID_VERSION} in {target}; update docs/javascripts/mermaid-loader.js")
