@@ -25,7 +25,7 @@ import docker
 from harness import transcripts
 from harness.includes import pages_including
 from harness.paths import ROOT
-from harness.resources import LABELS, remove_images
+from harness.resources import LABELS, ignoring_gone, remove_images
 
 COMMAND_TIMEOUT = float(os.environ.get("IVC_COMMAND_TIMEOUT", "60"))
 SHIM = Path(__file__).with_name("docker-shim")
@@ -38,7 +38,8 @@ NAMED = re.compile(
     r"|docker (?:container )?commit (?:-\S+ )*\S+ (?P<committed>[a-z0-9][\w./-]*)"
     r"|docker (?:image )?import (?:-\S+ )*\S+ (?P<imported>[a-z0-9][\w./-]*)"
     r"|docker (?:volume|network) create (?:-\S+ )*(?P<object>[\w.-]+)"
-    r"|\b(?:tag|name|repository)=[\"'](?P<python>[a-z][\w./-]*)"
+    r"|\b(?:name|repository)=[\"'](?P<python>[a-z][\w./-]*)"
+    r"|\btag=[\"'](?P<python_ref>[a-z][\w./-]*:[\w.-]+)[\"']"
 )
 DOCKERFILE_REFERENCE = re.compile(r"^\s*FROM\s|--from=", re.IGNORECASE)
 PYTHON_STRING = re.compile(r"(?P<quote>[\"'])(?P<text>[^\"'\n]*)(?P=quote)")
@@ -54,10 +55,13 @@ class ConsoleResult:
     evidence: str
 
 
-def replace_tokens(text: str, mapping: Mapping[str, str]) -> str:
-    """Replace whole names; not inside paths such as /bin/busybox, but after a URL's `//`."""
+def replace_tokens(text: str, mapping: Mapping[str, str], *, after_slash: bool = False) -> str:
+    """Replace whole names; not inside paths such as /bin/busybox (unless `after_slash`), but
+    after a URL's `//`."""
+    not_in_path = "" if after_slash else r"(?<![^/]/)"
     for old in sorted(mapping, key=len, reverse=True):
-        text = re.sub(rf"(?<![\w.-])(?<![^/]/){re.escape(old)}(?![\w-])", mapping[old], text)
+        pattern = rf"(?<![\w.-]){not_in_path}{re.escape(old)}(?![\w-])"
+        text = re.sub(pattern, mapping[old], text)
     return text
 
 
@@ -74,9 +78,8 @@ def map_file(name: str, text: str, mapping: Mapping[str, str]) -> str:
     return text
 
 
-def unique_names(texts: list[str], taken: Mapping[str, str], suffix: str = "") -> dict[str, str]:
-    """Give every name the commands or staged scripts create a suffix unique to this run."""
-    suffix = suffix or uuid.uuid4().hex[:8]
+def unique_names(texts: list[str], taken: Mapping[str, str], suffix: str) -> dict[str, str]:
+    """Give every name the commands or staged scripts create the run's suffix."""
     names: dict[str, str] = {}
     for text in texts:
         for match in NAMED.finditer(text):
@@ -131,18 +134,17 @@ def _environment(shim_dir: Path) -> dict[str, str]:
     return env
 
 
-def _clean_up(client: docker.DockerClient, names: Mapping[str, str]) -> None:
-    suffixes = {actual.rsplit("-", 1)[1] for actual in names.values()}
-    for suffix in suffixes:
-        for container in client.containers.list(all=True, filters={"name": suffix}):
-            container.remove(force=True, v=True)
-        remove_images(
-            client, [i for i in client.images.list() if any(suffix in tag for tag in i.tags)]
-        )
-        for volume in client.volumes.list(filters={"name": suffix}):
-            volume.remove(force=True)
-        for network in client.networks.list(names=[n for n in names.values() if suffix in n]):
-            network.remove()
+def _clean_up(client: docker.DockerClient, suffix: str) -> None:
+    """Remove what the transcript named; the run's clean-up catches anything else."""
+    api = client.api
+    for container in api.containers(all=True, filters={"name": suffix}):
+        ignoring_gone(lambda c=container: api.remove_container(c["Id"], v=True, force=True))
+    tagged = [i["Id"] for i in api.images() if any(suffix in t for t in i.get("RepoTags") or [])]
+    remove_images(client, tagged)
+    for volume in api.volumes(filters={"name": suffix}).get("Volumes") or []:
+        ignoring_gone(lambda v=volume: api.remove_volume(v["Name"], force=True))
+    for network in api.networks(filters={"name": suffix}):
+        ignoring_gone(lambda n=network: api.remove_network(n["Id"]))
 
 
 def run_console(
@@ -158,7 +160,8 @@ def run_console(
     transcript = transcripts.parse_transcript(path)
     scripts = [p.read_text("utf-8") for p in path.parent.glob("*.py")]
     commands = [step.command for step in transcript.steps]
-    mapping = {**substitutions, **unique_names(commands + scripts, substitutions)}
+    suffix = uuid.uuid4().hex[:8]
+    mapping = {**substitutions, **unique_names(commands + scripts, substitutions, suffix)}
     reverse = {actual: reader for reader, actual in mapping.items()}
     where = path.relative_to(root)
     pages = ", ".join(pages_including(path, root)) or "no page"
@@ -183,7 +186,8 @@ def run_console(
                         f"{where}:{step.line} (on {pages}): `{step.command}` did not finish "
                         f"within {timeout:g} s and was killed"
                     ) from None
-                output = transcripts.normalise(replace_tokens(raw, reverse))
+                # The run's names are unique, so they are mapped back wherever they appear.
+                output = transcripts.normalise(replace_tokens(raw, reverse, after_slash=True))
                 evidence.extend(transcripts.render(step, output, exit_code))
                 if exit_code == step.exit_code and transcripts.output_matches(
                     step.expected, output
@@ -195,7 +199,7 @@ def run_console(
                     + transcripts.diff(step, output, exit_code)
                 )
         finally:
-            _clean_up(client, {k: v for k, v in mapping.items() if k not in substitutions})
+            _clean_up(client, suffix)
     if failures and update:
         transcripts.rewrite_outputs(path, actual_outputs)
         failures = [f"{where}: expected output rewritten from this run; review with `git diff`"]

@@ -12,11 +12,10 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable
 
 import docker
 from docker.errors import APIError, NotFound
-from docker.models.images import Image
 
 RUN_LABEL = "io.github.images-vs-containers.run"
 OWNER_LABEL = "io.github.images-vs-containers.owner"
@@ -39,48 +38,54 @@ def _owner_is_gone(owner: str) -> bool:
         return True
 
 
-def _remove_all(resources: Iterable[object], remove: str, **kwargs: object) -> int:
-    removed = 0
-    for resource in resources:
-        try:
-            getattr(resource, remove)(**kwargs)
-            removed += 1
-        except NotFound:
-            pass
-    return removed
+def ignoring_gone(remove: Callable[[], object]) -> int:
+    """1 if removed, 0 if something else (another run, a dying container) removed it first."""
+    try:
+        remove()
+    except NotFound:
+        return 0
+    return 1
 
 
 def remove_labelled(client: docker.DockerClient, label_filter: str) -> dict[str, int]:
-    """Remove containers, networks, volumes and images carrying the label, children first."""
+    """Remove containers, networks, volumes and images carrying the label, children first.
+
+    Uses the low-level API, which lists without inspecting each object, so objects that other
+    runs remove meanwhile don't make it fail."""
+    api = client.api
     filters = {"label": label_filter}
-    counts = {
-        "containers": _remove_all(
-            client.containers.list(all=True, filters=filters), "remove", force=True, v=True
+    return {
+        "containers": sum(
+            ignoring_gone(lambda c=c: api.remove_container(c["Id"], v=True, force=True))
+            for c in api.containers(all=True, filters=filters)
         ),
-        "networks": _remove_all(client.networks.list(filters=filters), "remove"),
-        "volumes": _remove_all(client.volumes.list(filters=filters), "remove", force=True),
-        "images": 0,
+        "networks": sum(
+            ignoring_gone(lambda n=n: api.remove_network(n["Id"]))
+            for n in api.networks(filters=filters)
+        ),
+        "volumes": sum(
+            ignoring_gone(lambda v=v: api.remove_volume(v["Name"], force=True))
+            for v in api.volumes(filters=filters).get("Volumes") or []
+        ),
+        "images": remove_images(client, [i["Id"] for i in api.images(all=True, filters=filters)]),
     }
-    counts["images"] = remove_images(client, client.images.list(all=True, filters=filters))
-    return counts
 
 
-def remove_images(client: docker.DockerClient, images: list[Image]) -> int:
+def remove_images(client: docker.DockerClient, image_ids: list[str]) -> int:
     """Remove images; one with children can't go before them, so retry until no progress."""
     removed = 0
-    pending = images
+    pending = image_ids
     while pending:
         left = []
-        for image in pending:
+        for image_id in pending:
             try:
-                client.images.remove(image.id, force=True, noprune=False)
-                removed += 1
-            except NotFound:
-                pass
+                removed += ignoring_gone(
+                    lambda i=image_id: client.api.remove_image(i, force=True, noprune=False)
+                )
             except APIError:
-                left.append(image)
+                left.append(image_id)
         if len(left) == len(pending):
-            raise RuntimeError(f"could not remove images {[i.id for i in left]}")
+            raise RuntimeError(f"could not remove images {left}")
         pending = left
     return removed
 
@@ -92,20 +97,18 @@ def reap_run(client: docker.DockerClient) -> dict[str, int]:
 
 def sweep_abandoned(client: docker.DockerClient) -> dict[str, int]:
     """Remove what earlier runs on this host left behind when they were killed."""
-    owners: set[str] = set()
-    for kind in (client.containers.list(all=True), client.images.list(all=True)):
-        for resource in kind:
-            labels = resource.labels or {}
-            if RUN_LABEL in labels:
-                owners.add(labels.get(OWNER_LABEL, ""))
-    for collection in (client.volumes.list(), client.networks.list()):
-        for resource in collection:
-            labels = resource.attrs.get("Labels") or {}
-            if RUN_LABEL in labels:
-                owners.add(labels.get(OWNER_LABEL, ""))
+    api = client.api
+    labelled = {"label": RUN_LABEL}
+    found = [
+        *api.containers(all=True, filters=labelled),
+        *api.images(all=True, filters=labelled),
+        *api.networks(filters=labelled),
+        *(api.volumes(filters=labelled).get("Volumes") or []),
+    ]
+    owners = {(item.get("Labels") or {}).get(OWNER_LABEL, "") for item in found}
     totals: dict[str, int] = {}
-    for owner in owners - {OWNER}:
-        if owner and _owner_is_gone(owner):
+    for owner in owners - {OWNER, ""}:
+        if _owner_is_gone(owner):
             for kind, count in remove_labelled(client, f"{OWNER_LABEL}={owner}").items():
                 totals[kind] = totals.get(kind, 0) + count
     return totals
