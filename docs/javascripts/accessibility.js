@@ -1,12 +1,26 @@
 /*
  * Accessibility fixes to Material's markup (tests/site/test_accessibility.py runs axe-core):
- * the search dialog gets an accessible name, the one its search field already has.
- * The header is never replaced by instant navigation, so once per full load is enough.
+ * - the search dialog gets an accessible name, the one its search field already has;
+ * - the breadcrumbs are a navigation landmark named "Breadcrumb", not a second "Navigation";
+ * - the copy and select buttons of a code block are not one more unnamed navigation landmark.
+ * Material adds these elements from script, on every page instant navigation brings in, so
+ * the fixes apply to whatever enters the document.
  */
 (() => {
   "use strict";
-  for (const dialog of document.querySelectorAll('.md-search[role="dialog"]:not([aria-label])')) {
-    const field = dialog.querySelector("input[aria-label]");
-    dialog.setAttribute("aria-label", field ? field.getAttribute("aria-label") : "Search");
-  }
+  const fix = () => {
+    for (const dialog of document.querySelectorAll('.md-search[role="dialog"]:not([aria-label])')) {
+      const field = dialog.querySelector("input[aria-label]");
+      dialog.setAttribute("aria-label", field ? field.getAttribute("aria-label") : "Search");
+    }
+    for (const path of document.querySelectorAll("nav.md-path:not([data-labelled])")) {
+      path.setAttribute("aria-label", "Breadcrumb");
+      path.setAttribute("data-labelled", "");
+    }
+    for (const buttons of document.querySelectorAll("nav.md-code__nav:not([role])")) {
+      buttons.setAttribute("role", "none");
+    }
+  };
+  fix();
+  new MutationObserver(fix).observe(document.body, { childList: true, subtree: true });
 })();
