@@ -34,7 +34,7 @@ def build_site(session: nox.Session) -> None:
 
 
 def check_site(session: nox.Session, *args: str) -> None:
-    session.run("pytest", "tests/site", "--ignore=tests/site/zensical", *args)
+    session.run("pytest", "tests/site", *args)
 
 
 @nox.session
