@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from site_helpers import SITE
 
 CLAIM_PAGE = "containers/writable-layer/"
-DIAGRAM_PAGE = "contributing/"
+CONTRIBUTING = "contributing/"  # has a Mermaid diagram and code annotations
 MERMAID = "javascripts/mermaid/mermaid.min.js"
 CODE_BLOCK = ".md-content pre:has(> code)"
 COPY_BUTTON = 'button[data-md-type="copy"], button.md-clipboard'  # Material 9.8, earlier
@@ -121,7 +121,7 @@ def test_edit_and_repository_links_point_to_the_page_source(visit):
 
 
 def test_mermaid_diagram_renders_from_this_site_and_only_where_needed(visit, site):
-    opened = visit(DIAGRAM_PAGE)
+    opened = visit(CONTRIBUTING)
     diagram = opened.page.locator(".md-content div.mermaid").first
     expect(diagram).to_be_visible()
     assert diagram.bounding_box()["height"] > 50
@@ -130,3 +130,12 @@ def test_mermaid_diagram_renders_from_this_site_and_only_where_needed(visit, sit
     assert loaded == [site.url + MERMAID]
     home = visit("")
     assert not [r.url for r in home.requests if "mermaid.min.js" in r.url]
+
+
+def test_code_annotation_opens_its_note(visit):
+    page = visit(CONTRIBUTING).page
+    marker = page.locator(".md-content .md-annotation__index").first
+    marker.click()
+    note = page.locator(".md-content .md-annotation .md-tooltip__inner").first
+    expect(note).to_be_visible()
+    expect(note).not_to_be_empty()
