@@ -2,7 +2,8 @@
  * Accessibility fixes to Material's markup (tests/site/test_accessibility.py runs axe-core):
  * - the search dialog gets an accessible name, the one its search field already has;
  * - the breadcrumbs are a navigation landmark named "Breadcrumb", not a second "Navigation";
- * - the copy and select buttons of a code block are not one more unnamed navigation landmark.
+ * - the copy and select buttons of a code block are not one more unnamed navigation landmark;
+ * - the marker of a code annotation is a link named after its note ("Note 1"), not an empty one.
  * Material adds these elements from script, on every page instant navigation brings in, so
  * the fixes apply to whatever enters the document.
  */
@@ -19,6 +20,10 @@
     }
     for (const buttons of document.querySelectorAll("nav.md-code__nav:not([role])")) {
       buttons.setAttribute("role", "none");
+    }
+    for (const marker of document.querySelectorAll("a.md-annotation__index:not([aria-label])")) {
+      const number = marker.querySelector("[data-md-annotation-id]");
+      marker.setAttribute("aria-label", `Note ${number ? number.dataset.mdAnnotationId : ""}`);
     }
   };
   fix();

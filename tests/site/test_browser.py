@@ -139,3 +139,4 @@ def test_code_annotation_opens_its_note(visit):
     note = page.locator(".md-content .md-annotation .md-tooltip__inner").first
     expect(note).to_be_visible()
     expect(note).not_to_be_empty()
+    expect(marker).to_have_attribute("aria-label", "Note 1")  # docs/javascripts/accessibility.js
