@@ -44,7 +44,13 @@ BADGE_TEXT: dict[str, str] = {
 }
 
 
-class ClaimsNotVerified(RuntimeError):
+try:  # Under MkDocs, a BuildError ends the build with its message and no traceback.
+    from mkdocs.exceptions import BuildError as _BuildFailure
+except ImportError:  # pragma: no cover - other builders (Zensical) just see an exception
+    _BuildFailure = RuntimeError  # type: ignore[misc,assignment]
+
+
+class ClaimsNotVerified(_BuildFailure):
     """Raised in publish mode so that the page, and the build, fail."""
 
 
@@ -222,7 +228,7 @@ def render_report(
         _add(_add(parent, "div", class_="admonition failure"), "p", problem)
     report = state.report
     if report is not None:
-        rows = _table(parent, ["Proven on", ""])
+        rows = _table(parent, ["Proven on", "Value"])
         engine = report["engine"]
         facts = [
             ("Docker Engine", f"{engine['version']} (API {engine['api_version']})"),
@@ -265,6 +271,7 @@ def render_report(
     by_page: dict[str, list[Claim]] = {}
     for claim in state.claims.values():
         by_page.setdefault(claim.page, []).append(claim)
+    _add(parent, "h2", "Claims by page", id="claims-by-page")
     for page, claims in sorted(by_page.items()):
         heading = _add(parent, "h3")
         _add(heading, "a", page, href=ext.link_from_report(page))
