@@ -26,7 +26,23 @@ def install(session: nox.Session, *extras: str) -> None:
 
 
 def run_proofs(session: nox.Session, *args: str) -> None:
-    session.run("pytest", "tests", "--ignore=tests/site", f"--claims-report={REPORT}", *args)
+    """The proofs on both cores; paths under docs/ or snippets/ select the claims they affect."""
+    changed = [f"--changed={a}" for a in args if a.startswith(("docs/", "snippets/"))]
+    rest = [a for a in args if not a.startswith(("docs/", "snippets/"))]
+    workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in rest) else ["-n", "2"]
+    session.run(
+        "pytest",
+        "tests",
+        "--ignore=tests/site",
+        f"--claims-report={REPORT}",
+        *workers,
+        *changed,
+        *rest,
+    )
+
+
+def check_mutations(session: nox.Session, *claims: str) -> None:
+    session.run("python", "tools/mutation_check.py", f"--report={REPORT}", *claims)
 
 
 def build_site(session: nox.Session) -> None:
@@ -39,9 +55,23 @@ def check_site(session: nox.Session, *args: str) -> None:
 
 @nox.session
 def verify(session: nox.Session) -> None:
-    """Prove every claim against the Docker engine and write reports/verification.json."""
+    """Prove claims on the engine into reports/verification.json (-- docs/x.md: one page)."""
     install(session, "test")
     run_proofs(session, *session.posargs)
+
+
+@nox.session
+def mutation(session: nox.Session) -> None:
+    """Falsify each claim's proof in turn and require the suite to catch it (needs a report)."""
+    install(session, "test")
+    check_mutations(session, *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Print verify wall time (whole, per page, per claim), overhead vs plain docker, build time."""
+    install(session, "test")
+    session.run("python", "tools/bench.py", *session.posargs, env=QUIET_MKDOCS)
 
 
 @nox.session
@@ -99,11 +129,12 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Everything CI runs: the proofs, the strict publish build, then the checks on site/."""
+    """Everything CI runs: proofs, mutation check, strict publish build, checks on site/."""
     install(session, "test")
     if os.environ.get("CI") and not shutil.which("docker"):
         session.error("CI=true but there is no docker CLI: run scripts/docker-engine.sh first")
     run_proofs(session, *session.posargs)
+    check_mutations(session)
     build_site(session)
     check_site(session)
 

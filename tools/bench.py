@@ -28,7 +28,15 @@ from harness.resources import reap_run  # noqa: E402
 from harness.transcripts import parse_transcript  # noqa: E402
 
 REPORT = ROOT / "reports" / "verification.json"
-PROOFS = ["tests", "--ignore=tests/site", "--ignore=tests/reliability", "-p", "no:cacheprovider"]
+PROOFS = [
+    "tests",
+    "--ignore=tests/site",
+    "--ignore=tests/reliability",
+    "-p",
+    "no:cacheprovider",
+    "-n",
+    "2",
+]
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> float:
