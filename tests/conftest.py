@@ -11,8 +11,8 @@ from pathlib import Path
 
 import docker
 import pytest
-from harness.claims_plugin import BASE_IMAGE
-from harness.console import run_console
+from harness.claims_plugin import BASE_IMAGE, OVERHEAD
+from harness.console import replay_plain, run_console
 from harness.engine import EngineUnavailable, connect
 from harness.images import BaseImage, provision_busybox
 from harness.paths import SNIPPETS
@@ -66,6 +66,11 @@ def console(
         mapping = {busybox_image.reader_ref: busybox, **(substitutions or {})}
         result = run_console(path, docker_client, mapping, update=update)
         evidence(f"snippets/{snippet}", result.evidence)
+        if os.environ.get("IVC_MEASURE_OVERHEAD"):  # nox -s bench
+            plain = replay_plain(result, docker_client)
+            request.node.user_properties.append(
+                (OVERHEAD, {"snippet": snippet, "harness": result.seconds, "plain": plain})
+            )
         return result.evidence
 
     return run

@@ -41,6 +41,7 @@ class Report(TypedDict):
     engine: dict[str, str]
     base_images: dict[str, dict[str, Any]]
     measurements: NotRequired[dict[str, Any]]
+    overhead: NotRequired[list[dict[str, Any]]]  # only from `nox -s bench`
     claims: dict[str, ClaimResult]
 
 

@@ -39,6 +39,7 @@ CLAIMS = "verified_docs.claims"
 EVIDENCE = "verified_docs.evidence"
 BASE_IMAGE = "verified_docs.base_image"
 MEASUREMENT = "verified_docs.measurement"
+OVERHEAD = "verified_docs.overhead"  # harness vs plain docker CLI seconds, per transcript
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -110,6 +111,7 @@ class ReportWriter:
         self.tests: dict[str, dict[str, Any]] = {}
         self.base_images: dict[str, dict[str, Any]] = {}
         self.measurements: dict[str, dict[str, Any]] = {}
+        self.overhead: list[dict[str, Any]] = []
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -130,6 +132,8 @@ class ReportWriter:
                 self.base_images[value["stands_for"]] = value
             elif key == MEASUREMENT:
                 self.measurements[value["name"]] = value
+            elif key == OVERHEAD and value not in self.overhead:
+                self.overhead.append(value)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -170,6 +174,8 @@ class ReportWriter:
             "measurements": (previous or {}).get("measurements", {}) | self.measurements,
             "claims": dict(sorted(results.items())),
         }
+        if self.overhead:
+            report["overhead"] = self.overhead
         write_report(report, self.path)
         counts = [r["status"] for r in results.values()]
         session.config.pluginmanager.get_plugin("terminalreporter").write_line(

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,6 +54,9 @@ class TranscriptMismatch(AssertionError):
 class ConsoleResult:
     path: Path
     evidence: str
+    mapping: dict[str, str]  # reader's names -> this run's names
+    suffix: str
+    seconds: float  # wall time through the harness, staging and clean-up included
 
 
 def replace_tokens(text: str, mapping: Mapping[str, str], *, after_slash: bool = False) -> str:
@@ -134,7 +138,7 @@ def _environment(shim_dir: Path) -> dict[str, str]:
     return env
 
 
-def _clean_up(client: docker.DockerClient, suffix: str) -> None:
+def clean_up_named(client: docker.DockerClient, suffix: str) -> None:
     """Remove what the transcript named; the run's clean-up catches anything else."""
     api = client.api
     for container in api.containers(all=True, filters={"name": suffix}):
@@ -157,6 +161,7 @@ def run_console(
     root: Path = ROOT,
 ) -> ConsoleResult:
     """Run every command of the transcript at `path`; raise TranscriptMismatch on a difference."""
+    started = time.monotonic()
     transcript = transcripts.parse_transcript(path)
     scripts = [p.read_text("utf-8") for p in path.parent.glob("*.py")]
     commands = [step.command for step in transcript.steps]
@@ -199,10 +204,27 @@ def run_console(
                     + transcripts.diff(step, output, exit_code)
                 )
         finally:
-            _clean_up(client, suffix)
+            clean_up_named(client, suffix)
     if failures and update:
         transcripts.rewrite_outputs(path, actual_outputs)
         failures = [f"{where}: expected output rewritten from this run; review with `git diff`"]
     if failures:
         raise TranscriptMismatch("\n\n".join(failures))
-    return ConsoleResult(path, "\n".join(evidence))
+    return ConsoleResult(path, "\n".join(evidence), mapping, suffix, time.monotonic() - started)
+
+
+def replay_plain(result: ConsoleResult, client: docker.DockerClient) -> float:
+    """Seconds to run the same commands with the same names through bash and the docker CLI
+    alone: no parsing, comparing or mapping output. For the harness-overhead benchmark."""
+    transcript = transcripts.parse_transcript(result.path)
+    with tempfile.TemporaryDirectory(prefix="replay-") as scratch:
+        stage(result.path.parent, Path(scratch), result.mapping)
+        started = time.monotonic()
+        for step in transcript.steps:
+            command = replace_tokens(step.command, result.mapping)
+            subprocess.run(
+                ["bash", "-c", command], cwd=scratch, capture_output=True, timeout=COMMAND_TIMEOUT
+            )
+        seconds = time.monotonic() - started
+    clean_up_named(client, result.suffix)
+    return seconds
