@@ -2,7 +2,8 @@
 
 For every claim, take a transcript that proves it (from the verification report's evidence),
 change the expected output of the step that the claim's page shows nearest to the claim, run
-the test that ran the transcript, and expect it to fail. Prints caught/total; exits 1 below 100 %.
+the test that ran the transcript, and expect it to fail. A claim proven by Python tests alone
+has the last assertion of its test negated instead. Prints caught/total; exits 1 below 100 %.
 
     python tools/mutation_check.py [--report reports/verification.json] [claim-id ...]
 """
@@ -10,6 +11,7 @@ the test that ran the transcript, and expect it to fail. Prints caught/total; ex
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import subprocess
 import sys
@@ -72,6 +74,53 @@ def falsify(path: Path, step_line: int) -> str:
     return original
 
 
+def last_assert(nodeid: str) -> tuple[Path, ast.expr] | None:
+    """The file and the tested expression of the last assert in the test function of nodeid."""
+    file, _, name = nodeid.partition("::")
+    name = name.split("[")[0].split("::")[-1]
+    path = ROOT / file
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            asserts = [n for n in ast.walk(node) if isinstance(n, ast.Assert)]
+            if asserts:
+                return path, max(asserts, key=lambda n: n.lineno).test
+    return None
+
+
+def negate_assert(path: Path, test: ast.expr) -> str:
+    """Turn `assert X` into `assert not (X)`; return the original source."""
+    original = path.read_text()
+    lines = original.splitlines()
+    end_line = lines[test.end_lineno - 1]  # type: ignore[operator]
+    lines[test.end_lineno - 1] = (
+        end_line[: test.end_col_offset] + ")" + end_line[test.end_col_offset :]
+    )  # type: ignore[operator]
+    first = lines[test.lineno - 1]
+    lines[test.lineno - 1] = first[: test.col_offset] + "not (" + first[test.col_offset :]
+    path.write_text("\n".join(lines) + "\n")
+    return original
+
+
+def mutate(claim: Claim, result: dict) -> tuple[Path, int, str, list[str], str] | None:
+    """Falsify the claim's proof: its transcript's expected output if a transcript proves it,
+    otherwise the last assertion of its test. Returns what to run and how to restore it."""
+    evidence = [e for e in result.get("evidence", []) if e["label"].endswith(".console")]
+    transcripts = sorted({e["label"] for e in evidence})
+    target = choose_step(claim, transcripts) if transcripts else None
+    if target is not None:
+        path, line = target
+        label = path.relative_to(ROOT).as_posix()
+        tests = sorted({e["test"] for e in evidence if e["label"] == label})
+        return path, line, falsify(path, line), tests, MUTATION.strip()
+    for test in result.get("tests", []):
+        found = last_assert(test["nodeid"])
+        if found:
+            path, expression = found
+            original = negate_assert(path, expression)
+            return path, expression.lineno, original, [test["nodeid"]], "1 failed"
+    return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", default=ROOT / "reports" / "verification.json", type=Path)
@@ -82,20 +131,11 @@ def main() -> int:
     caught, missed = 0, []
     started = time.monotonic()
     for claim_id in args.claims or sorted(claims):
-        result = report["claims"].get(claim_id)
-        evidence = [
-            e for e in (result or {}).get("evidence", []) if e["label"].endswith(".console")
-        ]
-        transcripts = sorted({e["label"] for e in evidence})
-        target = choose_step(claims[claim_id], transcripts) if transcripts else None
-        if target is None:
-            missed.append(f"{claim_id}: no transcript with output proves it, nothing to falsify")
+        mutation = mutate(claims[claim_id], report["claims"].get(claim_id) or {})
+        if mutation is None:
+            missed.append(f"{claim_id}: no transcript or assertion proves it, nothing to falsify")
             continue
-        path, line = target
-        tests = sorted(
-            {e["test"] for e in evidence if e["label"] == path.relative_to(ROOT).as_posix()}
-        )
-        original = falsify(path, line)
+        path, line, original, tests, sign = mutation
         try:
             run = subprocess.run(
                 [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
@@ -107,7 +147,7 @@ def main() -> int:
         finally:
             path.write_text(original)
         where = f"{path.relative_to(ROOT)}:{line}"
-        if run.returncode == 1 and MUTATION.strip() in run.stdout:
+        if run.returncode == 1 and sign in run.stdout:
             caught += 1
             print(f"caught  {claim_id}: falsified {where}")
         else:
