@@ -124,14 +124,14 @@ class BuildKitFailed(Exception):
         self.log = log
 
 
-class BuildKit:
-    def __init__(self, client: docker.DockerClient, base: str, command: list[str]) -> None:
-        self.client = client
-        self.base = base
-        self.command = command
-        self.built: list[str] = []
+class BuildKit(Builder):
+    """Builds with BuildKit through the docker CLI; the same bookkeeping as Builder."""
 
-    def __call__(
+    def __init__(self, client: docker.DockerClient, base: str, command: list[str]) -> None:
+        super().__init__(client, base)
+        self.command = command
+
+    def __call__(  # type: ignore[override]
         self,
         dockerfile: str | None = None,
         *,
