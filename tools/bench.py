@@ -63,7 +63,7 @@ def main() -> int:
 
     # Every transcript run by the suite, then at once the same commands through plain bash and
     # the docker CLI (same names, same order), serially so that the two are comparable.
-    timed(pytest("-k", "transcript or sdk or script"), IVC_MEASURE_OVERHEAD="1")
+    timed(pytest("-k", "transcript or sdk or script"), VERIFIED_DOCS_MEASURE_OVERHEAD="1")
     pairs = json.loads(REPORT.read_text()).get("overhead", [])
     harness_s = sum(p["harness"] for p in pairs)
     plain_s = sum(p["plain"] for p in pairs)

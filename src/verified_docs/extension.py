@@ -18,8 +18,9 @@ import logging
 import os
 import posixpath
 import xml.etree.ElementTree as etree
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,18 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
-from verified_docs.claims import Claim, collect_claims
-from verified_docs.inputs import inputs_digest
-from verified_docs.report import ClaimResult, Report, Status, load_report
+from verified_docs.document import REPORT, Claim, Guide
+from verified_docs.report import (
+    STATUSES,
+    Record,
+    Report,
+    Status,
+    claim_status,
+    load_report,
+    overall_status,
+    records_by_test,
+    tests_naming,
+)
 
 log = logging.getLogger("mkdocs.verified_docs")
 
@@ -40,6 +50,7 @@ MEASURED = r"\[\[measured:(?P<name>[a-z0-9][a-z0-9-]*)\]\]"
 BADGE_TEXT: dict[str, str] = {
     "verified": "✓ verified",
     "failing": "✗ failing",
+    "stale": "↻ stale",
     "unverified": "? unverified",
 }
 
@@ -56,74 +67,82 @@ class ClaimsNotVerified(_BuildFailure):
 
 @dataclass(frozen=True)
 class SiteState:
-    claims: dict[str, Claim]
+    guide: Guide
     report: Report | None
-    current_digest: str
-    problems: tuple[str, ...] = field(default=())
 
     @property
-    def stale(self) -> bool:
-        return self.report is not None and self.report["inputs_digest"] != self.current_digest
+    def claims(self) -> dict[str, Claim]:
+        return self.guide.claims
 
-    def result(self, claim_id: str) -> ClaimResult | None:
-        return self.report["claims"].get(claim_id) if self.report else None
+    @cached_property
+    def digest(self) -> Callable[[str], str | None]:
+        return cache(self.guide.digest)
 
     def status(self, claim_id: str) -> Status:
-        result = self.result(claim_id)
-        return result["status"] if result else "unverified"
+        if self.report is None:
+            return "unverified"
+        return overall_status(self.report, claim_id, self.digest)
+
+    def engine_status(self, claim_id: str, engine: str) -> Status:
+        assert self.report is not None
+        return claim_status(self.report, claim_id, engine, self.digest)
+
+    def records(self, claim_id: str) -> list[Record]:
+        if self.report is None:
+            return []
+        by_test = records_by_test(self.report)
+        return [
+            by_test[(engine, nodeid)]
+            for nodeid in tests_naming(self.report, claim_id)
+            for engine in self.report["engines"]
+            if (engine, nodeid) in by_test
+        ]
+
+    @property
+    def engines(self) -> str:
+        engines = (self.report or {"engines": {}})["engines"].values()
+        return ", ".join(f"Docker Engine {e['version']} ({e['os_arch']})" for e in engines)
 
     def provenance(self) -> str:
         if self.report is None:
             return "No verification report yet: run `nox -s verify`."
-        engine = self.report["engine"]
-        text = (
-            f"Claims verified on Docker Engine {engine['version']} ({engine['os_arch']}), "
-            f"{self.report['generated_at'][:10]}, commit {self.report['git_commit'][:12]}"
+        return (
+            f"Claims verified on {self.engines}, {self.report['generated_at'][:10]}, "
+            f"commit {self.report['git_commit'][:12]}."
         )
-        if self.stale:
-            text += " — the pages or snippets have changed since"
-        return text + "."
 
 
 def _tree_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(
         (str(p), p.stat().st_mtime_ns, p.stat().st_size)
-        for tree in ("docs", "snippets")
+        for tree in ("docs", "snippets", "tests", "src")
         for p in sorted((root / tree).rglob("*"))
-        if p.is_file()
+        if p.is_file() and "__pycache__" not in p.parts
     )
 
 
 @lru_cache(maxsize=4)
 def _load_state(
-    docs_dir: Path, report_path: Path, signature: tuple[Any, ...], report_mtime: int
+    root: Path, report_path: Path, signature: tuple[Any, ...], report_mtime: int
 ) -> SiteState:
     del signature, report_mtime  # cache keys only
-    return SiteState(
-        claims=collect_claims(docs_dir),
-        report=load_report(report_path),
-        current_digest=inputs_digest(docs_dir.parent),
-    )
+    return SiteState(Guide.load(root), load_report(report_path))
 
 
-def site_state(docs_dir: Path, report_path: Path) -> SiteState:
+def site_state(root: Path, report_path: Path) -> SiteState:
     mtime = report_path.stat().st_mtime_ns if report_path.exists() else 0
-    return _load_state(docs_dir, report_path, _tree_signature(docs_dir.parent), mtime)
+    return _load_state(root, report_path, _tree_signature(root), mtime)
 
 
 def report_problems(state: SiteState) -> list[str]:
     """Problems with the report as a whole, independent of any one page."""
     if state.report is None:
         return ["there is no verification report: run `nox -s verify` first"]
-    problems = []
-    if state.stale:
-        problems.append(
-            "the verification report was made from other docs or snippets than the current "
-            "ones: run `nox -s verify` again"
-        )
-    for claim_id in sorted(set(state.report["claims"]) - set(state.claims)):
-        problems.append(f"the report proves claim {claim_id!r}, which no page makes")
-    return problems
+    named = {claim for claims in state.report["tests"].values() for claim in claims}
+    return [
+        f"the report proves claim {claim_id!r}, which no page makes"
+        for claim_id in sorted(named - set(state.claims))
+    ]
 
 
 class ClaimBadges(Treeprocessor):
@@ -229,15 +248,24 @@ def render_report(
     report = state.report
     if report is not None:
         rows = _table(parent, ["Proven on", "Value"])
-        engine = report["engine"]
-        facts = [
-            ("Docker Engine", f"{engine['version']} (API {engine['api_version']})"),
-            ("Engine host", f"{engine['operating_system']}, {engine['os_arch']}"),
-            ("Kernel", engine["kernel"]),
-            ("Storage, cgroups", f"{engine['storage_driver']}, cgroup v{engine['cgroup']}"),
+        facts = []
+        for name, engine in report["engines"].items():
+            facts += [
+                (
+                    f"Engine {name}",
+                    f"Docker Engine {engine['version']} (API {engine['api_version']})",
+                ),
+                ("Engine host", f"{engine['operating_system']}, {engine['os_arch']}"),
+                ("Kernel", engine["kernel"]),
+                (
+                    "Storage, image store, cgroups",
+                    f"{engine['storage_driver']}, {engine.get('image_store', 'classic')}, "
+                    f"cgroup v{engine['cgroup']}",
+                ),
+            ]
+        facts += [
             ("Date", report["generated_at"]),
             ("Commit", report["git_commit"] + (" (with local changes)" * report["git_dirty"])),
-            ("Inputs", report["inputs_digest"] + (" (stale)" * state.stale)),
         ]
         facts += [
             (f"Base image {name}", f"{info['obtained']}; image {info['id'][:19]}")
@@ -265,7 +293,7 @@ def render_report(
         parent,
         "p",
         f"{len(state.claims)} claims: "
-        + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("verified", "failing", "unverified")),
+        + ", ".join(f"{counts[s]} {s}" for s in STATUSES if s in counts),
     )
 
     by_page: dict[str, list[Claim]] = {}
@@ -277,14 +305,14 @@ def render_report(
         _add(heading, "a", page, href=ext.link_from_report(page))
         body = _table(parent, ["Claim", "Status", "Proved by", "Evidence"])
         for claim in claims:
-            render_claim_row(body, claim, state.status(claim.id), state.result(claim.id), ext)
+            render_claim_row(body, claim, state.status(claim.id), state.records(claim.id), ext)
 
 
 def render_claim_row(
     body: etree.Element,
     claim: Claim,
     status: Status,
-    result: ClaimResult | None,
+    records: list[Record],
     ext: ClaimsExtension,
 ) -> None:
     row = _add(body, "tr", id=claim.id)
@@ -292,24 +320,27 @@ def render_claim_row(
     _add(row, "td", BADGE_TEXT[status], class_=f"claim-status claim-status--{status}")
     tests_cell = _add(row, "td")
     evidence_cell = _add(row, "td")
-    if result is None:
+    if not records:
         tests_cell.text = "no test ran"
         return
-    for test in result["tests"]:
+    for record in records:
         line = _add(tests_cell, "div")
-        _add(line, "code", test["nodeid"])
-        _add(line, "span", f" {test['outcome']} in {test['duration']:.2f} s")
-    for item in result["evidence"]:
-        details = _add(evidence_cell, "details")
-        _add(details, "summary", item["label"])
-        _add(_add(details, "pre"), "code", item["text"])
+        _add(line, "code", record["nodeid"])
+        _add(
+            line,
+            "span",
+            f" {record['outcome']} on {record['engine']} in {record['duration']:.2f} s",
+        )
+        for item in record["evidence"]:
+            details = _add(evidence_cell, "details")
+            _add(details, "summary", item["label"])
+            _add(_add(details, "pre"), "code", item["text"])
 
 
 class ClaimsExtension(Extension):
     def __init__(self, **kwargs: Any) -> None:
         self.config = {
-            "report": [str(Path("reports") / "verification.json"), "Verification report path"],
-            "docs_dir": ["docs", "Directory of the Markdown pages"],
+            "root": [".", "The project folder (docs/, snippets/, the report)"],
             "verification_page": ["verification.md", "Page that shows the report"],
             "publish": [
                 False,
@@ -327,8 +358,8 @@ class ClaimsExtension(Extension):
         return bool(self.getConfig("publish")) or os.environ.get("VERIFIED_DOCS_PUBLISH") == "1"
 
     def state(self) -> SiteState:
-        docs_dir = Path(self.getConfig("docs_dir")).resolve()
-        return site_state(docs_dir, Path(self.getConfig("report")).resolve())
+        root = Path(self.getConfig("root")).resolve()
+        return site_state(root, root / REPORT)
 
     def link_to_report(self, page: str, anchor: str) -> str:
         target = posixpath.relpath(self.verification_page, posixpath.dirname(page) or ".")

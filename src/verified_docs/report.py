@@ -1,34 +1,41 @@
-"""The verification report: what the suite proved, where, when and with which inputs."""
+"""The verification report: one record per test and engine, and the claim statuses they give.
+
+A record says what one test did on one engine: outcome, duration, the claims it names, the
+evidence it captured, and the sha256 of every file it read (pages, snippets, its test files,
+the verifier). A claim is verified on an engine only when every test that names it has a
+passing record there whose inputs are still the current files. The report writer and the
+Markdown extension both ask `claim_status`, so the two can't disagree.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, NotRequired, TypedDict
 
-Status = Literal["verified", "failing", "unverified"]
-SCHEMA = 1
-DEFAULT_PATH = Path("reports/verification.json")
+Status = Literal["verified", "failing", "stale", "unverified"]
+STATUSES: tuple[Status, ...] = ("verified", "failing", "stale", "unverified")
+SEVERITY: tuple[Status, ...] = ("failing", "unverified", "stale", "verified")  # worst first
+SCHEMA = 2
 
-
-class TestResult(TypedDict):
-    nodeid: str
-    outcome: str  # passed, failed, skipped, error
-    duration: float  # seconds, setup + call + teardown
+Digest = Callable[[str], "str | None"]  # a project file's sha256 now (None: it is gone)
 
 
 class Evidence(TypedDict):
-    test: str
     label: str
     text: str
 
 
-class ClaimResult(TypedDict):
-    status: Status
-    page: str
-    tests: list[TestResult]
+class Record(TypedDict):
+    nodeid: str
+    engine: str
+    outcome: str  # passed, failed, error, skipped
+    duration: float  # seconds: setup, call and teardown
+    finished_at: str
+    claims: list[str]
     evidence: list[Evidence]
-    verified_at: NotRequired[str]  # when the run that proved it finished
+    inputs: dict[str, str]  # project path -> sha256 of what the test read
 
 
 class Report(TypedDict):
@@ -36,34 +43,67 @@ class Report(TypedDict):
     generated_at: str
     git_commit: str
     git_dirty: bool
-    inputs_digest: str
-    files: NotRequired[dict[str, str]]  # sha256 of each input, for incremental runs
-    engine: dict[str, str]
+    engines: dict[str, dict[str, str]]  # name -> what the engine said of itself
+    tests: dict[str, list[str]]  # every known proof's node ID -> the claims it names
+    records: list[Record]
     base_images: dict[str, dict[str, Any]]
-    measurements: NotRequired[dict[str, Any]]
+    measurements: dict[str, Any]
     overhead: NotRequired[list[dict[str, Any]]]  # only from `nox -s bench`
-    claims: dict[str, ClaimResult]
 
 
-def claim_status(tests: list[TestResult]) -> Status:
-    """Verified only when at least one test ran and every test that names the claim passed."""
-    outcomes = {test["outcome"] for test in tests}
-    if outcomes & {"failed", "error"}:
+def is_current(record: Record, digest: Digest) -> bool:
+    return all(digest(path) == sha for path, sha in record["inputs"].items())
+
+
+def records_by_test(report: Report) -> dict[tuple[str, str], Record]:
+    return {(r["engine"], r["nodeid"]): r for r in report["records"]}
+
+
+def tests_naming(report: Report, claim_id: str) -> list[str]:
+    return sorted(nodeid for nodeid, claims in report["tests"].items() if claim_id in claims)
+
+
+def claim_status(report: Report, claim_id: str, engine: str, digest: Digest) -> Status:
+    """Verified only when every test that names the claim passed on this engine, on the
+    files as they are now; failing when one failed; stale when a record's inputs changed."""
+    tests = tests_naming(report, claim_id)
+    if not tests:
+        return "unverified"
+    records = records_by_test(report)
+    found = [records.get((engine, nodeid)) for nodeid in tests]
+    if any(r is not None and r["outcome"] in ("failed", "error") for r in found):
         return "failing"
-    if outcomes == {"passed"}:
-        return "verified"
-    return "unverified"
+    if any(r is None or r["outcome"] != "passed" for r in found):
+        return "unverified"
+    if not all(is_current(r, digest) for r in found if r is not None):
+        return "stale"
+    return "verified"
+
+
+def overall_status(report: Report, claim_id: str, digest: Digest) -> Status:
+    """The worst of the claim's statuses over the report's engines."""
+    statuses = [claim_status(report, claim_id, engine, digest) for engine in report["engines"]]
+    return min(statuses, key=SEVERITY.index, default="unverified")
+
+
+def merge(previous: Report | None, ran: Iterable[Record], digest: Digest) -> list[Record]:
+    """This run's records, plus earlier ones of tests that didn't run whose inputs are unchanged."""
+    records = {(r["engine"], r["nodeid"]): r for r in ran}
+    for record in (previous or {"records": []})["records"]:
+        key = (record["engine"], record["nodeid"])
+        if key not in records and is_current(record, digest):
+            records[key] = record
+    return sorted(records.values(), key=lambda r: (r["nodeid"], r["engine"]))
 
 
 def load_report(path: Path) -> Report | None:
+    """The report at `path`; None when there is none or it has an older schema."""
     if not path.is_file():
         return None
     report = json.loads(path.read_text(encoding="utf-8"))
-    if report.get("schema") != SCHEMA:
-        raise ValueError(f"{path}: report schema {report.get('schema')} is not {SCHEMA}")
-    return report
+    return report if report.get("schema") == SCHEMA else None
 
 
 def save_report(report: Report, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n", encoding="utf-8")

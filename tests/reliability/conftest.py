@@ -26,7 +26,7 @@ class ChildRun:
 
 def child_env(run_id: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
-    env.update(IVC_RUN_ID=run_id, **extra)
+    env.update(VERIFIED_DOCS_RUN_ID=run_id, **extra)
     return env
 
 

@@ -9,7 +9,6 @@ import time
 import uuid
 
 from harness.paths import ROOT
-
 from reliability.conftest import SCENARIOS, child_command, child_env, leftovers
 
 LEAVES = "scenario_leaves_resources.py"
@@ -33,7 +32,7 @@ def test_the_next_run_removes_what_a_killed_run_left(run_child, docker_client, t
     victim = subprocess.Popen(
         child_command(str(SCENARIOS / f"{LEAVES}::test_is_killed_while_holding_resources")),
         cwd=ROOT,
-        env=child_env(killed_id, IVC_SCENARIO_READY=str(ready)),
+        env=child_env(killed_id, VERIFIED_DOCS_SCENARIO_READY=str(ready)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

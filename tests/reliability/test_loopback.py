@@ -7,7 +7,8 @@ import struct
 from pathlib import Path
 
 import pytest
-from harness.registry import running_registry
+
+from tests.proofs.registry import running_registry
 
 LISTEN = "0A"
 

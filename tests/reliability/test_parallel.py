@@ -8,7 +8,6 @@ import sys
 import uuid
 
 from harness.paths import ROOT
-
 from reliability.conftest import CHILD_TIMEOUT, child_env, leftovers
 
 PROOFS = ["tests/containers/test_writable_layer.py", "tests/images/test_rebuild.py"]

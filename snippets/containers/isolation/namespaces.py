@@ -4,7 +4,7 @@ import docker
 from docker.models.containers import Container
 
 
-# --8<-- [start:sdk]
+# --8<-- [start:sdk] proves: isolation-by-default-shareable-on-request network-namespace-can-be-shared no-user-namespace-by-default own-namespaces-by-default pid-namespace-can-be-shared
 def namespace(container: Container, kind: str) -> str:
     """The kernel's ID of the container's namespace of this kind, e.g. 'net:[4026532184]'."""
     return container.exec_run(["readlink", f"/proc/self/ns/{kind}"]).output.decode().strip()
@@ -26,4 +26,11 @@ for kind in ("mnt", "pid", "net", "uts", "ipc", "user"):
     print(f"{kind:9}  {ours == namespace(right, kind)!s:10}  {ours == namespace(joined, kind)}")
 for container in (joined, left, right):
     container.remove(force=True)
+#> namespace  left=right  left=joined
+#> mnt        False       False
+#> pid        False       True
+#> net        False       True
+#> uts        False       False
+#> ipc        False       False
+#> user       True        True
 # --8<-- [end:sdk]

@@ -3,7 +3,7 @@
 import docker
 from docker.types import Mount
 
-# --8<-- [start:sdk]
+# --8<-- [start:sdk] proves: changes-last-as-long-as-the-container commit-captures-writable-layer-and-config commit-excludes-volume-data named-volume-outlives-container
 client = docker.from_env()
 client.volumes.create(name="sdk-notes")
 data = [Mount(target="/data", source="sdk-notes")]  # not volumes=: see the warning below
@@ -25,4 +25,8 @@ print("volume after rm:", after.decode().strip())
 
 client.images.remove(snapshot.id)
 client.volumes.get("sdk-notes").remove()
+#> committed defaults: ['sleep', '300'] True
+#> /layer.txt kept
+#> /data/volume.txt lost
+#> volume after rm: volume
 # --8<-- [end:sdk]

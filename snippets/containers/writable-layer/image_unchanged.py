@@ -2,7 +2,7 @@
 
 import docker
 
-# --8<-- [start:sdk]
+# --8<-- [start:sdk] proves: container-activity-never-changes-image
 client = docker.from_env()
 image = client.images.get("busybox:1.35")
 before = (image.id, image.attrs["RootFS"]["Layers"])
@@ -16,4 +16,6 @@ tinkerer.remove()
 
 image.reload()
 print("image ID and layers unchanged:", (image.id, image.attrs["RootFS"]["Layers"]) == before)
+#> changes in the container: 3
+#> image ID and layers unchanged: True
 # --8<-- [end:sdk]

@@ -3,7 +3,7 @@
 import docker
 
 
-# --8<-- [start:sdk]
+# --8<-- [start:sdk] proves: changes-invisible-to-other-containers writable-layer-removed-with-container writable-layer-survives-stop-start
 def has_file(container: docker.models.containers.Container, path: str) -> bool:
     return container.exec_run(["test", "-e", path]).exit_code == 0
 
@@ -26,4 +26,9 @@ box.remove(force=True)
 fresh = client.containers.run("busybox:1.35", "sleep 300", detach=True)
 print("a new container after rm:", has_file(fresh, "/note.txt"))
 fresh.remove(force=True)
+#> box sees its note: True
+#> another container sees it: False
+#> after stop and start: True
+#> changes: [{'Path': '/note.txt', 'Kind': 1}]
+#> a new container after rm: False
 # --8<-- [end:sdk]

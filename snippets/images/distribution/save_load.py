@@ -2,7 +2,7 @@
 
 import docker
 
-# --8<-- [start:sdk]
+# --8<-- [start:sdk] proves: save-load-keeps-image-id
 client = docker.from_env()
 # rm=True removes the build's intermediate containers, as `docker build` does.
 image, _ = client.images.build(path=".", tag="shipment", rm=True)
@@ -14,4 +14,7 @@ client.images.remove(image.id)
 print("same image ID:", loaded.id == image.id)
 print("tags:", loaded.tags)
 print("runs:", client.containers.run(loaded.id, remove=True).decode().strip())
+#> same image ID: True
+#> tags: ['shipment:latest']
+#> runs: packed and shipped
 # --8<-- [end:sdk]

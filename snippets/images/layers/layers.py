@@ -4,7 +4,7 @@ import io
 
 import docker
 
-# --8<-- [start:sdk]
+# --8<-- [start:sdk] proves: child-image-extends-parent-layers shared-layers-stored-once
 client = docker.from_env()
 # rm=True removes the build's intermediate containers, as `docker build` does.
 parent, _ = client.images.build(path=".", tag="bigfile", rm=True)
@@ -23,4 +23,8 @@ for name, image in (("bigfile", parent), ("trimmed", child)):
 
 client.images.remove("trimmed")  # a child before its parent
 client.images.remove("bigfile")
+#> layers: 4 and 5
+#> child starts with the parent's layers: True
+#> bigfile: 7228352 bytes, of which 7228352 shared with other images
+#> trimmed: 7228352 bytes, of which 7228352 shared with other images
 # --8<-- [end:sdk]

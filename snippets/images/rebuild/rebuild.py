@@ -4,7 +4,7 @@ from pathlib import Path
 
 import docker
 
-# --8<-- [start:sdk]
+# --8<-- [start:sdk] proves: old-image-remains-after-rebuild rebuild-gives-new-image-id tag-moves-id-does-not
 client = docker.from_env()
 # rm=True removes the build's intermediate containers, as `docker build` does.
 first, _ = client.images.build(path=".", tag="greeter:latest", rm=True)
@@ -20,4 +20,8 @@ print(
 )
 print("old image still there, untagged:", client.images.get(first.id).tags)
 print("old image still runs:", client.containers.run(first.id, remove=True).decode().strip())
+#> new image ID: True
+#> tag now points at: second
+#> old image still there, untagged: []
+#> old image still runs: version 1
 # --8<-- [end:sdk]

@@ -2,7 +2,7 @@
 
 import docker
 
-# --8<-- [start:sdk]
+# --8<-- [start:sdk] proves: image-id-is-not-repo-digest push-then-pull-gives-same-image-id repo-digest-is-manifest-digest
 client = docker.from_env()
 repository = "127.0.0.1:5000/docs/greeting-sdk"
 reference = f"{repository}:1.0"
@@ -22,4 +22,9 @@ pulled = client.images.pull(reference)
 print("same image ID after pull:", pulled.id == image.id)
 print("runs:", client.containers.run(pulled.id, remove=True).decode().strip())
 client.images.remove(pulled.id)
+#> push errors: []
+#> repo digest recorded: True
+#> digest differs from image ID: True
+#> same image ID after pull: True
+#> runs: hello from version 1
 # --8<-- [end:sdk]

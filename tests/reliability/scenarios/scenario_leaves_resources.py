@@ -30,5 +30,5 @@ def test_fails_and_leaves_resources(docker_client, busybox):
 
 def test_is_killed_while_holding_resources(docker_client, busybox):
     make_everything(docker_client, busybox)
-    Path(os.environ["IVC_SCENARIO_READY"]).write_text("ready")
+    Path(os.environ["VERIFIED_DOCS_SCENARIO_READY"]).write_text("ready")
     time.sleep(300)  # the supervising test kills this process with SIGKILL

@@ -1,0 +1,256 @@
+"""Run a snippet against the engine and compare what it printed.
+
+A transcript runs command by command; a Python snippet runs as `python <file>`, its output
+compared with its `#> ` lines. Each run works in a scratch copy of the snippet's folder, so a
+snippet may create and edit files. Names a snippet gives to containers, images, volumes and
+networks get a unique suffix, and what the reader sees maps to what the run uses (a base
+image's stand-in, a registry's port); outputs are mapped back before they are compared.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import docker
+
+from verified_docs import transcripts
+from verified_docs.document import Guide, Snippet
+from verified_docs.engines import LABELS, PROJECT, ignoring_gone, remove_images
+
+COMMAND_TIMEOUT = float(os.environ.get("VERIFIED_DOCS_COMMAND_TIMEOUT", "60"))
+SHIM = Path(__file__).with_name("docker-shim")
+REGISTRY = re.compile(r"[\w.-]+:\d+")  # a substituted registry address, host:port
+
+# Where a transcript names something it creates.
+NAMED = re.compile(
+    r"--name[ =](?P<container>[\w.-]+)"
+    r"|docker (?:image )?build .*?(?:-t|--tag)[ =](?P<image>[a-z0-9][\w./-]*)"
+    r"|docker (?:image )?tag \S+ (?P<tagged>[a-z0-9][\w./-]*)"
+    r"|docker (?:container )?commit (?:-\S+ )*\S+ (?P<committed>[a-z0-9][\w./-]*)"
+    r"|docker (?:image )?import (?:-\S+ )*\S+ (?P<imported>[a-z0-9][\w./-]*)"
+    r"|docker (?:volume|network) create (?:-\S+ )*(?P<object>[\w.-]+)"
+    r"|\b(?:name|repository)=[\"'](?P<python>[a-z][\w./-]*)"
+    r"|\btag=[\"'](?P<python_ref>[a-z][\w./-]*:[\w.-]+)[\"']"
+)
+DOCKERFILE_REFERENCE = re.compile(r"^\s*FROM\s|--from=", re.IGNORECASE)
+PYTHON_STRING = re.compile(r"(?P<quote>[\"'])(?P<text>[^\"'\n]*)(?P=quote)")
+
+
+class TranscriptMismatch(AssertionError):
+    pass
+
+
+@dataclass
+class SnippetRun:
+    path: Path
+    transcript: transcripts.Transcript
+    evidence: str
+    mapping: dict[str, str]  # reader's names -> this run's names
+    suffix: str
+    seconds: float  # wall time through the harness, staging and clean-up included
+
+
+def replace_tokens(text: str, mapping: Mapping[str, str], *, after_slash: bool = False) -> str:
+    """Replace whole names; not inside paths such as /bin/busybox (unless `after_slash`), but
+    after a URL's `//`."""
+    not_in_path = "" if after_slash else r"(?<![^/]/)"
+    for old in sorted(mapping, key=len, reverse=True):
+        pattern = rf"(?<![\w.-]){not_in_path}{re.escape(old)}(?![\w-])"
+        text = re.sub(pattern, mapping[old], text)
+    return text
+
+
+def map_file(name: str, text: str, mapping: Mapping[str, str]) -> str:
+    """Map image and object names where files refer to them: Dockerfile FROM lines and
+    --from= options, and string literals in Python scripts. Other files stay as written."""
+    if name == "Dockerfile" or name.endswith(".Dockerfile"):
+        return "\n".join(
+            replace_tokens(line, mapping) if DOCKERFILE_REFERENCE.search(line) else line
+            for line in text.split("\n")
+        )
+    if name.endswith(".py"):
+        return PYTHON_STRING.sub(lambda m: replace_tokens(m[0], mapping), text)
+    return text
+
+
+def unique_names(texts: list[str], taken: Mapping[str, str], suffix: str) -> dict[str, str]:
+    """Give every name the commands or staged scripts create the run's suffix."""
+    names: dict[str, str] = {}
+    for text in texts:
+        for match in NAMED.finditer(text):
+            ref = next(value for value in match.groupdict().values() if value)
+            name = ref.rsplit(":", 1)[0] if ":" in ref.rsplit("/", 1)[-1] else ref
+            if "/" in name and any(c in name.split("/")[0] for c in ".:"):
+                continue  # in a registry: each run starts its own, so names can't collide
+            if name not in taken and not any(name == ref.split(":")[0] for ref in taken):
+                names[name] = f"{name}-{suffix}"
+                if "/" not in name:  # the same image by its long name
+                    names[f"docker.io/library/{name}"] = f"docker.io/library/{name}-{suffix}"
+    return names
+
+
+def stage(snippet_dir: Path, workdir: Path, mapping: Mapping[str, str]) -> None:
+    """Copy the snippet's folder, mapping names inside its text files (Dockerfiles, scripts)."""
+    for source in snippet_dir.iterdir():
+        if source.is_file() and source.suffix != ".console":
+            target = workdir / source.name
+            shutil.copy2(source, target)
+            with contextlib.suppress(UnicodeDecodeError):  # binary files are copied as they are
+                target.write_text(map_file(source.name, source.read_text("utf-8"), mapping))
+
+
+def _run(command: str, workdir: Path, env: Mapping[str, str], timeout: float) -> tuple[str, int]:
+    process = subprocess.Popen(
+        ["bash", "-c", command],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    return output, process.returncode
+
+
+def _environment(shim_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PATH=f"{shim_dir}{os.pathsep}{env.get('PATH', '')}",
+        VERIFIED_DOCS_REAL_DOCKER=shutil.which("docker") or "docker",
+        VERIFIED_DOCS_LABELS=" ".join(f"{k}={v}" for k, v in LABELS.items()),
+        DOCKER_CLI_HINTS="false",
+        LC_ALL="C.UTF-8",
+        COLUMNS="120",
+    )
+    return env
+
+
+def clean_up_named(client: docker.DockerClient, suffix: str, registries: list[str]) -> None:
+    """Remove what the snippet named, and what it pulled from this run's registries; the
+    run's clean-up catches anything else."""
+    api = client.api
+    for container in api.containers(all=True, filters={"name": suffix}):
+        ignoring_gone(lambda c=container: api.remove_container(c["Id"], v=True, force=True))
+    prefixes = tuple(f"{registry}/" for registry in registries)
+    tagged = [
+        i["Id"]
+        for i in api.images()
+        if any(suffix in t or t.startswith(prefixes) for t in i.get("RepoTags") or [])
+    ]
+    remove_images(client, tagged)
+    for volume in api.volumes(filters={"name": suffix}).get("Volumes") or []:
+        ignoring_gone(lambda v=volume: api.remove_volume(v["Name"], force=True))
+    for network in api.networks(filters={"name": suffix}):
+        ignoring_gone(lambda n=network: api.remove_network(n["Id"]))
+
+
+def parse(snippet: Snippet, root: Path) -> transcripts.Transcript:
+    """The commands a snippet runs, with their expected output."""
+    path = root / snippet.path
+    if snippet.kind == "python":
+        name = PurePosixPath(snippet.path).name
+        step = transcripts.Step(f"python {name}", 1, snippet.expected_prints())
+        return transcripts.Transcript(path, [step])
+    return transcripts.parse_transcript(path)
+
+
+def run_snippet(
+    snippet: Snippet,
+    guide: Guide,
+    client: docker.DockerClient,
+    substitutions: Mapping[str, str],
+    *,
+    update: bool = False,
+    timeout: float = COMMAND_TIMEOUT,
+) -> SnippetRun:
+    """Run every command of the snippet; raise TranscriptMismatch on a difference."""
+    started = time.monotonic()
+    path = guide.root / snippet.path
+    transcript = parse(snippet, guide.root)
+    scripts = [p.read_text("utf-8") for p in path.parent.glob("*.py")]
+    commands = [step.command for step in transcript.steps]
+    suffix = uuid.uuid4().hex[:8]
+    mapping = {**substitutions, **unique_names(commands + scripts, substitutions, suffix)}
+    registries = [value for value in substitutions.values() if REGISTRY.fullmatch(value)]
+    reverse = {actual: reader for reader, actual in mapping.items()}
+    pages = ", ".join(f"docs/{page}" for page in guide.pages_including(snippet.path)) or "no page"
+    evidence: list[str] = []
+    failures: list[str] = []
+    actual_outputs: dict[int, tuple[list[str], int]] = {}
+    with tempfile.TemporaryDirectory(prefix=f"{PROJECT}-") as scratch:
+        workdir = Path(scratch, "work")
+        shim_dir = Path(scratch, "bin")
+        workdir.mkdir()
+        shim_dir.mkdir()
+        shutil.copy2(SHIM, shim_dir / "docker")
+        env = _environment(shim_dir)
+        stage(path.parent, workdir, mapping)
+        try:
+            for step in transcript.steps:
+                where = f"{snippet.path}:{step.line} (on {pages})"
+                command = replace_tokens(step.command, mapping)
+                try:
+                    raw, exit_code = _run(command, workdir, env, timeout)
+                except subprocess.TimeoutExpired:
+                    raise TranscriptMismatch(
+                        f"{where}: `{step.command}` did not finish within {timeout:g} s and "
+                        "was killed"
+                    ) from None
+                # The run's names are unique, so they are mapped back wherever they appear.
+                output = transcripts.normalise(replace_tokens(raw, reverse, after_slash=True))
+                evidence.extend(transcripts.render(step, output, exit_code))
+                if exit_code == step.exit_code and transcripts.output_matches(
+                    step.expected, output
+                ):
+                    continue
+                actual_outputs[step.line] = (output, exit_code)
+                failures.append(
+                    f"{where}: output of `{step.command}` differs\n"
+                    + transcripts.diff(step, output, exit_code)
+                )
+        finally:
+            clean_up_named(client, suffix, registries)
+    if failures and update and snippet.kind == "transcript":
+        transcripts.rewrite_outputs(path, actual_outputs)
+        failures = [
+            f"{snippet.path}: expected output rewritten from this run; review with `git diff`"
+        ]
+    if failures:
+        raise TranscriptMismatch("\n\n".join(failures))
+    return SnippetRun(
+        path, transcript, "\n".join(evidence), mapping, suffix, time.monotonic() - started
+    )
+
+
+def replay_plain(result: SnippetRun, client: docker.DockerClient) -> float:
+    """Seconds to run the same commands with the same names through bash and the docker CLI
+    alone: no parsing, comparing or mapping output. For the harness-overhead benchmark."""
+    transcript = result.transcript
+    with tempfile.TemporaryDirectory(prefix="replay-") as scratch:
+        stage(result.path.parent, Path(scratch), result.mapping)
+        started = time.monotonic()
+        for step in transcript.steps:
+            command = replace_tokens(step.command, result.mapping)
+            subprocess.run(
+                ["bash", "-c", command], cwd=scratch, capture_output=True, timeout=COMMAND_TIMEOUT
+            )
+        seconds = time.monotonic() - started
+    clean_up_named(client, result.suffix, [])
+    return seconds

@@ -1,1 +1,0 @@
-"""The small machinery behind the proofs: engine, images, cleanup, transcripts, claims."""

@@ -1,0 +1,201 @@
+"""Proofs for docs/containers/isolation.md."""
+
+import datetime as dt
+import platform
+import shutil
+import statistics
+import subprocess
+import time
+import uuid
+
+import docker
+import pytest
+
+from .container_helpers import sh
+
+OWN_KINDS = ("mnt", "pid", "net", "uts", "ipc")
+ISOLATION = "isolation-by-default-shareable-on-request"
+KERNEL = "containers-share-the-engines-kernel"
+
+
+def namespaces(container):
+    """Every namespace of the container's processes, e.g. {"net": "net:[4026532184]", ...}."""
+    kinds = (*OWN_KINDS, "user")
+    code, out = sh(
+        container, f"cd /proc/self/ns && for n in {' '.join(kinds)}; do readlink $n; done"
+    )
+    assert code == 0, out
+    return dict(zip(kinds, out.split(), strict=True))
+
+
+def interfaces(container):
+    return sorted(sh(container, "ls /sys/class/net")[1].split())
+
+
+@pytest.fixture(scope="module")
+def pair(request, docker_client, busybox_image):
+    """Two default containers from one image, shared by the read-only checks below."""
+    made = [
+        docker_client.containers.run(busybox_image.local_ref, f"sleep {n}", detach=True)
+        for n in (300, 301)
+    ]
+    yield made
+    for container in made:
+        container.remove(force=True)
+
+
+@pytest.mark.claim(ISOLATION, "own-namespaces-by-default")
+def test_each_container_gets_its_own_five_namespaces(pair, busybox):
+    left, right = pair
+    ours, theirs = namespaces(left), namespaces(right)
+    for kind in OWN_KINDS:
+        assert ours[kind] != theirs[kind], kind
+    assert ours["user"] == theirs["user"]  # no user namespace of their own
+    for container in pair:
+        config = container.attrs["HostConfig"]
+        assert config["NetworkMode"] == "default"
+        assert config["IpcMode"] == "private"
+        assert config["PidMode"] == ""
+        assert config["UTSMode"] == ""
+
+
+@pytest.mark.claim("own-process-tree")
+def test_a_container_sees_only_its_own_processes(pair, busybox):
+    left, right = pair
+    assert sh(right, "cat /proc/1/cmdline | tr '\\0' ' '") == (0, "sleep 301 ")
+    # left sees its own sleep 300 as PID 1, and no sleep 301.
+    assert sh(left, "cat /proc/1/cmdline | tr '\\0' ' '") == (0, "sleep 300 ")
+    assert sh(left, "ps -o args | grep '^sleep'") == (0, "sleep 300\n")
+
+
+@pytest.mark.claim("own-network-stack")
+def test_a_container_has_its_own_interfaces_and_address(pair, busybox):
+    left, right = pair
+    assert interfaces(left) == interfaces(right) == ["eth0", "lo"]
+    addresses = {sh(c, "hostname -i")[1].strip() for c in pair}
+    assert len(addresses) == 2
+    for container in pair:
+        container.reload()
+        assert (
+            sh(container, "hostname -i")[1].strip()
+            == container.attrs["NetworkSettings"]["IPAddress"]
+        )
+
+
+@pytest.mark.claim("own-hostname")
+def test_the_hostname_is_the_short_id(pair, busybox):
+    for container in pair:
+        assert sh(container, "hostname") == (0, f"{container.id[:12]}\n")
+
+
+@pytest.mark.claim("own-ipc-namespace")
+def test_shared_memory_is_private_by_default(pair, busybox):
+    left, right = pair
+    name = f"/dev/shm/{uuid.uuid4().hex[:8]}"
+    assert sh(left, f"echo x > {name}")[0] == 0
+    assert sh(right, f"test -e {name}")[0] == 1
+
+
+@pytest.mark.claim(
+    ISOLATION,
+    "network-namespace-can-be-shared",
+    "pid-namespace-can-be-shared",
+    "ipc-namespace-can-be-shared",
+)
+def test_network_pid_and_ipc_namespaces_can_be_joined(containers, pair):
+    owner = containers(ipc_mode="shareable")
+    joined = f"container:{owner.id}"
+    guest = containers(network_mode=joined, pid_mode=joined, ipc_mode=joined)
+    theirs, ours = namespaces(owner), namespaces(guest)
+    for kind in ("net", "pid", "ipc"):
+        assert ours[kind] == theirs[kind], kind
+    for kind in ("mnt", "uts"):
+        assert ours[kind] != theirs[kind], kind
+    assert interfaces(guest) == interfaces(owner)
+    address = "ip addr show eth0 | grep 'inet '"
+    assert sh(guest, address) == sh(owner, address)
+    assert sh(guest, "cat /proc/1/cmdline | tr '\\0' ' '") == (0, "sleep 300 ")  # owner's PID 1
+    assert sh(owner, "echo hi > /dev/shm/note")[0] == 0
+    assert sh(guest, "cat /dev/shm/note") == (0, "hi\n")
+    # A container with the default private IPC namespace can't be joined.
+    private = pair[0]
+    assert private.attrs["HostConfig"]["IpcMode"] == "private"
+    refused = containers(ipc_mode=f"container:{private.id}", start=False)
+    with pytest.raises(docker.errors.APIError):
+        refused.start()
+
+
+@pytest.mark.claim(
+    ISOLATION, "volume-shares-files-between-containers", "lifecycle-independent-unless-shared"
+)
+def test_a_bind_mount_shares_files_with_the_host(containers, tmp_path):
+    # Sharing a volume between containers is in the transcript; this is the host's side.
+    box = containers(volumes={str(tmp_path): {"bind": "/host", "mode": "rw"}})
+    assert sh(box, "echo from the container > /host/note")[0] == 0
+    assert (tmp_path / "note").read_text() == "from the container\n"
+    (tmp_path / "reply").write_text("from the host\n")
+    assert sh(box, "cat /host/reply") == (0, "from the host\n")
+
+
+@pytest.mark.claim(
+    "host-namespaces-remove-isolation-from-the-host", "lifecycle-independent-unless-shared"
+)
+def test_host_namespaces_show_the_hosts_interfaces_processes_and_name(docker_client, containers):
+    bridge = docker_client.networks.get("bridge").attrs["Options"]
+    box = containers(network_mode="host", pid_mode="host", uts_mode="host")
+    assert bridge["com.docker.network.bridge.name"] in interfaces(box)
+    assert sh(box, "cat /proc/1/comm")[1].strip() != "sleep"
+    # Processes come and go while grep reads /proc, so judge by what it found, not its status.
+    assert "/comm" in sh(box, "grep -lx dockerd /proc/[0-9]*/comm 2>/dev/null")[1]
+    assert sh(box, "hostname")[1].strip() == docker_client.info()["Name"]
+
+
+@pytest.mark.claim("no-user-namespace-by-default")
+def test_root_in_a_container_is_root_on_the_host(docker_client, pair, busybox):
+    left, _ = pair
+    assert left.attrs["HostConfig"]["UsernsMode"] == ""
+    assert sh(left, "id -u") == (0, "0\n")
+    assert sh(left, "cat /proc/self/uid_map")[1].split() == ["0", "0", "4294967295"]
+    assert not any("userns" in option for option in docker_client.info()["SecurityOptions"])
+    # Its process runs as uid 0 on the host too, as `docker top` shows.
+    top = left.top(ps_args="-o pid,uid,comm")
+    assert [row[1:] for row in top["Processes"]] == [["0", "sleep"]]
+
+
+@pytest.mark.claim(KERNEL, "container-kernel-is-the-engines")
+def test_uname_in_a_container_is_the_engines_kernel(docker_client, pair, busybox):
+    left, _ = pair
+    assert sh(left, "uname -r")[1].strip() == docker_client.info()["KernelVersion"]
+
+
+@pytest.mark.claim(KERNEL, "container-start-boots-nothing")
+def test_a_new_container_sees_the_hosts_uptime(docker_client, pair, busybox):
+    box = pair[0]
+    box.reload()  # attrs from `run` predate the start
+    uptime = float(sh(box, "cat /proc/uptime")[1].split()[0])
+    started = dt.datetime.fromisoformat(box.attrs["State"]["StartedAt"][:19] + "+00:00")
+    age = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    # A freshly booted kernel would report about the container's age; this one counts from
+    # the host's boot, long before.
+    assert uptime > age + 30
+    if platform.release() == docker_client.info()["KernelVersion"]:  # this runner is the host
+        with open("/proc/uptime", encoding="ascii") as host:
+            assert abs(float(host.read().split()[0]) - uptime) < 10
+
+
+@pytest.mark.claim(KERNEL, "container-start-boots-nothing")
+def test_container_start_time_is_measured(busybox, measure, evidence):
+    docker = shutil.which("docker")
+    assert docker
+    command = [docker, "run", "--rm", busybox, "true"]
+    durations = []
+    for _ in range(5):
+        started = time.monotonic()
+        subprocess.run(command, check=True, timeout=60, capture_output=True)
+        durations.append(time.monotonic() - started)
+    median = statistics.median(durations)
+    evidence(
+        "docker run --rm busybox:1.35 true, 5 runs (s)", " ".join(f"{d:.3f}" for d in durations)
+    )
+    measure("container-start", round(median, 2), "s")
+    assert median < 10  # a loose bound: no comparison with VMs is made or implied

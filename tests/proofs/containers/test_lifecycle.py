@@ -1,0 +1,135 @@
+"""Proofs for docs/containers/lifecycle.md."""
+
+import threading
+import time
+
+import docker
+import pytest
+
+from .container_helpers import LONG_SLEEP, remove_quietly, sh
+
+INDEPENDENT = "lifecycle-independent-unless-shared"
+DEFAULT_GRACE = "stop-sends-sigterm-then-sigkill-after-grace-period"
+
+
+class StopInBackground:
+    """`docker stop` with the engine's default grace period takes seconds when PID 1 ignores
+    SIGTERM; it runs in a thread while the module's other tests run, and the last test checks
+    it. Bounded: the thread's stop call gives up after 60 s."""
+
+    def __init__(self, client: docker.DockerClient, image: str) -> None:
+        self.container = client.containers.run(image, LONG_SLEEP, detach=True)
+        self.seconds = -1.0
+        self.thread = threading.Thread(target=self._stop, daemon=True)
+        self.thread.start()
+
+    def _stop(self) -> None:
+        started = time.monotonic()
+        # No timeout: the engine's default grace period applies (docker-py sends no `t`).
+        self.container.client.api.stop(self.container.id)
+        self.seconds = time.monotonic() - started
+
+
+@pytest.fixture(scope="module", autouse=True)
+def default_stop(docker_client, busybox_image):
+    background = StopInBackground(docker_client, busybox_image.local_ref)
+    yield background
+    background.thread.join(timeout=60)
+    remove_quietly(background.container)
+
+
+def snapshot(container):
+    container.reload()
+    state = container.attrs["State"]
+    return (
+        container.id,
+        state["Status"],
+        state["Pid"],
+        state["StartedAt"],
+        container.attrs["RestartCount"],
+    )
+
+
+@pytest.mark.claim(
+    INDEPENDENT, "lifecycle-leaves-other-containers-alone", "restart-keeps-id-and-writable-layer"
+)
+def test_lifecycle_of_one_container_leaves_another_alone_and_restart_keeps_the_layer(
+    docker_client, containers, busybox
+):
+    other = containers()
+    before = snapshot(other)
+    busy = containers(init=True)
+    assert sh(busy, "echo kept > /tmp/note")[0] == 0
+    busy.stop(timeout=5)
+    assert snapshot(other) == before
+    busy.start()
+    assert snapshot(other) == before
+    _, _, pid, started, _ = snapshot(busy)
+    busy.restart(timeout=5)
+    assert snapshot(other) == before
+    # The restart made a new process in the same container, with the same writable layer.
+    busy_id, status, new_pid, new_started, _ = snapshot(busy)
+    assert (busy_id, status) == (busy.id, "running")
+    assert (new_pid, new_started) != (pid, started)
+    assert sh(busy, "cat /tmp/note") == (0, "kept\n")
+    busy.remove(force=True)
+    assert snapshot(other) == before
+    assert sh(other, "true")[0] == 0
+    assert docker_client.images.get(busybox).id == other.image.id  # the image is still there
+
+
+@pytest.mark.claim(DEFAULT_GRACE, "containers-share-the-engines-kernel")
+def test_stop_waits_the_grace_period_then_kills_a_pid_1_that_ignores_sigterm(containers, measure):
+    box = containers()
+    assert box.attrs["Config"].get("StopSignal") in (None, "", "SIGTERM")
+    started = time.monotonic()
+    box.stop(timeout=1)
+    seconds = time.monotonic() - started
+    measure("stop-ignoring-sigterm", round(seconds, 1), "s")
+    assert seconds >= 1
+    assert box.wait(timeout=30)["StatusCode"] == 137
+
+
+@pytest.mark.claim("init-or-trap-stops-promptly", "containers-share-the-engines-kernel")
+def test_init_makes_stop_prompt(containers, measure):
+    box = containers(init=True)
+    started = time.monotonic()
+    box.stop(timeout=10)
+    seconds = time.monotonic() - started
+    measure("stop-with-init", round(seconds, 1), "s")
+    assert seconds < 5  # far below the 10 s grace period: no SIGKILL was needed
+    assert box.wait(timeout=30)["StatusCode"] == 143
+
+
+def restart_count(container):
+    container.reload()
+    return container.attrs["RestartCount"]
+
+
+@pytest.mark.claim("on-failure-restarts-up-to-max")
+def test_on_failure_does_not_restart_after_a_zero_exit(containers):
+    # The failing case, with its restart count and writable layer, is in the transcript and
+    # the SDK script; this is the other half of the policy.
+    box = containers(["sh", "-c", "exit 0"], restart_policy={"Name": "on-failure"})
+    assert box.wait(timeout=30)["StatusCode"] == 0
+    time.sleep(0.5)  # a restart would come after 100 ms
+    assert (restart_count(box), box.status) == (0, "exited")
+
+
+@pytest.mark.claim("rm-excludes-restart-policy")
+def test_auto_remove_and_a_restart_policy_are_refused_together(docker_client, busybox):
+    with pytest.raises(docker.errors.APIError) as refused:
+        docker_client.containers.create(
+            busybox, "true", auto_remove=True, restart_policy={"Name": "always"}
+        )
+    assert refused.value.status_code == 400
+
+
+@pytest.mark.claim(DEFAULT_GRACE)
+def test_the_default_grace_period_is_ten_seconds(default_stop, measure):
+    """Last in the module: the stop started with the module has had time to finish."""
+    default_stop.thread.join(timeout=60)
+    assert not default_stop.thread.is_alive()
+    measure("stop-default-grace", round(default_stop.seconds, 1), "s")
+    assert 10 <= default_stop.seconds < 30
+    assert default_stop.container.wait(timeout=30)["StatusCode"] == 137

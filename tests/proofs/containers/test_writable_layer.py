@@ -1,0 +1,179 @@
+"""Proofs for docs/containers/writable-layer.md."""
+
+import uuid
+
+import pytest
+from docker.types import Mount
+from testcontainers.core.container import DockerContainer
+
+from verified_docs.engines import LABELS
+
+WRITE_NOTE = ["sh", "-c", "echo hello > /note.txt"]
+HAS_NOTE = ["test", "-e", "/note.txt"]
+
+
+def sleeper(image: str) -> DockerContainer:
+    return DockerContainer(image).with_command("sleep 300")
+
+
+@pytest.mark.claim("changes-invisible-to-other-containers")
+def test_a_file_written_in_one_container_is_absent_from_another(busybox):
+    with sleeper(busybox) as writer, sleeper(busybox) as reader:
+        assert writer.exec(WRITE_NOTE).exit_code == 0
+        assert writer.exec(HAS_NOTE).exit_code == 0
+        assert reader.exec(HAS_NOTE).exit_code == 1
+
+
+@pytest.mark.claim("writable-layer-survives-stop-start", "writable-layer-removed-with-container")
+def test_changes_survive_stop_and_start_and_die_with_rm(docker_client, busybox):
+    box = docker_client.containers.run(busybox, "sleep 300", detach=True, init=True)
+    try:
+        box.exec_run(WRITE_NOTE)
+        box.stop(timeout=5)
+        box.reload()
+        assert box.status == "exited"
+        box.start()
+        assert box.exec_run(HAS_NOTE).exit_code == 0
+        assert {"Kind": 1, "Path": "/note.txt"} in (box.diff() or [])
+    finally:
+        box.remove(force=True)
+    fresh = docker_client.containers.run(busybox, "sleep 300", detach=True)
+    try:
+        assert fresh.exec_run(HAS_NOTE).exit_code == 1
+    finally:
+        fresh.remove(force=True)
+
+
+@pytest.mark.claim("container-activity-never-changes-image")
+def test_writes_and_deletions_in_a_container_leave_the_image_alone(docker_client, busybox):
+    image = docker_client.images.get(busybox)
+    before = (image.id, image.attrs["RootFS"]["Layers"], image.attrs["Size"])
+    with sleeper(busybox) as box:
+        script = "rm /bin/ls && echo x > /tmp/f && echo y >> /bin/busybox.note"
+        assert box.exec(["sh", "-c", script]).exit_code == 0
+        image.reload()
+        assert (image.id, image.attrs["RootFS"]["Layers"], image.attrs["Size"]) == before
+    with sleeper(busybox) as fresh:
+        assert fresh.exec(["test", "-e", "/bin/ls"]).exit_code == 0
+        assert fresh.exec(["test", "-e", "/tmp/f"]).exit_code == 1
+
+
+PRECISE = "changes-last-as-long-as-the-container"
+
+
+@pytest.fixture
+def volume(docker_client):
+    created = docker_client.volumes.create(f"notes-{uuid.uuid4().hex[:8]}", labels=LABELS)
+    yield created
+    for container in docker_client.containers.list(all=True, filters={"volume": created.name}):
+        container.remove(force=True)
+    created.remove(force=True)
+
+
+@pytest.mark.claim(PRECISE, "named-volume-outlives-container")
+def test_a_named_volume_outlives_the_container_even_with_rm_v(docker_client, busybox, volume):
+    mount = {volume.name: {"bind": "/data", "mode": "rw"}}
+    writer = docker_client.containers.run(
+        busybox, ["sh", "-c", "echo kept > /data/note"], volumes=mount, detach=True
+    )
+    assert writer.wait(timeout=30)["StatusCode"] == 0
+    writer.remove(v=True)  # -v removes anonymous volumes only
+    assert docker_client.volumes.get(volume.name).name == volume.name
+    out = docker_client.containers.run(busybox, "cat /data/note", volumes=mount, remove=True)
+    assert out == b"kept\n"
+
+
+def run_to_completion(client, image, script):
+    """Run a script in a new container; return its output. The container and any anonymous
+    volume it got are removed (`run(remove=True)` would leave the volumes behind)."""
+    container = client.containers.create(image, ["sh", "-c", script])
+    try:
+        container.start()
+        assert container.wait(timeout=30)["StatusCode"] == 0
+        container.reload()
+        return container.logs(), container.attrs["Mounts"]
+    finally:
+        container.remove(force=True, v=True)
+
+
+@pytest.mark.claim(
+    PRECISE, "commit-captures-writable-layer-and-config", "commit-excludes-volume-data"
+)
+def test_commit_keeps_the_layer_and_config_but_not_the_volume(docker_client, busybox, volume):
+    base = docker_client.images.get(busybox)
+    box = docker_client.containers.run(
+        busybox,
+        "sleep 300",
+        detach=True,
+        environment={"GREETING": "hello"},
+        mounts=[Mount(target="/data", source=volume.name)],
+    )
+    snapshot = None
+    try:
+        code, _ = box.exec_run(["sh", "-c", "echo l > /layer.txt && echo v > /data/volume.txt"])
+        assert code == 0
+        snapshot = box.commit(repository=f"snapshot-{uuid.uuid4().hex[:8]}")
+        config = snapshot.attrs["Config"]
+        assert config["Cmd"] == ["sleep", "300"]  # the run's command is the image's default now
+        assert "GREETING=hello" in config["Env"]
+        assert not config.get("Volumes")
+        assert len(snapshot.attrs["RootFS"]["Layers"]) == len(base.attrs["RootFS"]["Layers"]) + 1
+        assert snapshot.attrs["RootFS"]["Layers"][:-1] == base.attrs["RootFS"]["Layers"]
+        script = "cat /layer.txt; test -e /data/volume.txt; echo $?"
+        assert run_to_completion(docker_client, snapshot.id, script) == (b"l\n1\n", [])
+        base.reload()
+        assert config != base.attrs["Config"]  # the base image keeps its own defaults
+    finally:
+        box.remove(force=True)
+        if snapshot is not None:
+            docker_client.images.remove(snapshot.id, force=True)
+
+
+@pytest.mark.claim("sdk-volumes-argument-declares-image-volumes")
+def test_committing_a_container_made_with_sdk_volumes_declares_a_volume(
+    docker_client, busybox, volume
+):
+    box = docker_client.containers.run(
+        busybox, "sleep 300", detach=True, volumes={volume.name: {"bind": "/data", "mode": "rw"}}
+    )
+    snapshot = None
+    try:
+        assert box.attrs["Config"]["Volumes"] == {"/data": {}}  # set by the SDK, not by Docker
+        assert box.exec_run(["sh", "-c", "echo v > /data/volume.txt"]).exit_code == 0
+        snapshot = box.commit(repository=f"snapshot-{uuid.uuid4().hex[:8]}")
+        assert snapshot.attrs["Config"]["Volumes"] == {"/data": {}}
+        out, mounts = run_to_completion(docker_client, snapshot.id, "ls -A /data")
+        assert out == b""  # a new, empty volume: not the data, not the named volume
+        assert [(m["Type"], m["Destination"]) for m in mounts] == [("volume", "/data")]
+        assert mounts[0]["Name"] != volume.name
+        # Removing such a container without -v leaves its anonymous volume behind.
+        leftover = docker_client.containers.create(snapshot.id, "true")
+        leftover.reload()
+        anonymous = leftover.attrs["Mounts"][0]["Name"]
+        leftover.remove()
+        docker_client.volumes.get(anonymous).remove()  # still there; and now cleaned up
+    finally:
+        box.remove(force=True)
+        if snapshot is not None:
+            docker_client.images.remove(snapshot.id, force=True)
+
+
+@pytest.mark.claim("read-only-rootfs-refuses-writes")
+def test_read_only_rootfs_refuses_writes_but_mounts_stay_writable(busybox, volume):
+    box = (
+        DockerContainer(busybox)
+        .with_command("sleep 300")
+        .with_kwargs(read_only=True)
+        .with_tmpfs_mount("/tmp")
+        .with_volume_mapping(volume.name, "/data", "rw")
+    )
+    with box:
+        wrapped = box.get_wrapped_container()
+        assert wrapped.attrs["HostConfig"]["ReadonlyRootfs"] is True
+        result = box.exec(["touch", "/new.txt"])
+        assert result.exit_code == 1
+        assert b"Read-only file system" in result.output
+        assert box.exec(["touch", "/tmp/scratch"]).exit_code == 0
+        assert box.exec(["touch", "/data/new.txt"]).exit_code == 0
+        # Nothing reached the writable layer but the mount point Docker made for the volume.
+        assert [change["Path"] for change in wrapped.diff() or []] == ["/data"]

@@ -1,0 +1,141 @@
+"""The claims extension renders status and evidence, escapes output, and gates publishing."""
+
+from __future__ import annotations
+
+import hashlib
+
+import markdown
+import pytest
+
+from verified_docs.document import REPORT
+from verified_docs.extension import ClaimsNotVerified
+from verified_docs.report import SCHEMA, Record, Report, save_report
+
+PAGE = "A tag moves; an ID doesn't.\n{ .claim #tag-moves }\n"
+ENGINE = {
+    "name": "20.10",
+    "version": "20.10.24",
+    "api_version": "1.41",
+    "os_arch": "linux/amd64",
+    "operating_system": "Debian GNU/Linux 12 (bookworm)",
+    "kernel": "6.1",
+    "storage_driver": "overlay2",
+    "image_store": "classic",
+    "cgroup": "1",
+}
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "docs" / "page.md").write_text(PAGE)
+    (tmp_path / "docs" / "verification.md").write_text("[[verification-report]]\n")
+    return tmp_path
+
+
+def sha(project, path):
+    return hashlib.sha256((project / path).read_bytes()).hexdigest()
+
+
+def a_record(project, outcome="passed", evidence="ok", claims=("tag-moves",)) -> Record:
+    return {
+        "nodeid": "tests/test_x.py::test_y",
+        "engine": "20.10",
+        "outcome": outcome,
+        "duration": 1.0,
+        "finished_at": "2026-11-27T10:00:00+00:00",
+        "claims": list(claims),
+        "evidence": [{"label": "out", "text": evidence}],
+        "inputs": {"docs/page.md": sha(project, "docs/page.md")},
+    }
+
+
+def a_report(project, *records: Record) -> Report:
+    records = records or (a_record(project),)
+    return {
+        "schema": SCHEMA,
+        "generated_at": "2026-11-27T10:00:00+00:00",
+        "git_commit": "0123456789abcdef",
+        "git_dirty": False,
+        "engines": {"20.10": ENGINE},
+        "tests": {r["nodeid"]: r["claims"] for r in records},
+        "records": list(records),
+        "base_images": {},
+        "measurements": {},
+    }
+
+
+def render(project, page, publish=False):
+    md = markdown.Markdown(
+        extensions=["attr_list", "verified_docs.extension"],
+        extension_configs={"verified_docs.extension": {"root": str(project), "publish": publish}},
+    )
+    return md.convert((project / "docs" / page).read_text())
+
+
+def write(project, report):
+    save_report(report, project / REPORT)
+
+
+def test_a_verified_claim_gets_a_badge_linking_to_its_evidence(project):
+    write(project, a_report(project))
+    html = render(project, "page.md", publish=True)
+    assert 'id="tag-moves"' in html
+    assert 'href="verification.md#tag-moves"' in html
+    assert "✓ verified" in html
+    assert "Docker Engine 20.10.24 (linux/amd64), 2026-11-27, commit 0123456789ab" in html
+
+
+def test_the_report_page_links_back_and_escapes_captured_output(project):
+    write(project, a_report(project, a_record(project, evidence="<script>alert('x')</script>")))
+    html = render(project, "verification.md", publish=True)
+    assert 'href="page.md#tag-moves"' in html
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert('x')&lt;/script&gt;" in html
+
+
+@pytest.mark.parametrize(("outcome", "status"), [("failed", "failing"), ("skipped", "unverified")])
+def test_publishing_fails_on_a_claim_that_is_not_verified(project, outcome, status):
+    write(project, a_report(project, a_record(project, outcome=outcome)))
+    assert status in render(project, "page.md")
+    with pytest.raises(ClaimsNotVerified, match=rf"docs/page.md: claim 'tag-moves' .* is {status}"):
+        render(project, "page.md", publish=True)
+
+
+def test_publishing_fails_without_a_report(project):
+    assert "? unverified" in render(project, "page.md")
+    with pytest.raises(ClaimsNotVerified, match="there is no verification report"):
+        render(project, "page.md", publish=True)
+
+
+def test_a_claim_whose_proof_read_other_files_is_stale(project):
+    write(project, a_report(project))
+    (project / "docs" / "page.md").write_text("Edited.\n\n" + PAGE)
+    assert "↻ stale" in render(project, "page.md")
+    with pytest.raises(ClaimsNotVerified, match="claim 'tag-moves' .* is stale"):
+        render(project, "page.md", publish=True)
+
+
+def test_a_claim_with_a_proof_that_never_ran_is_unverified(project):
+    report = a_report(project)
+    report["tests"]["tests/test_x.py::test_never_ran"] = ["tag-moves"]
+    write(project, report)
+    with pytest.raises(ClaimsNotVerified, match="claim 'tag-moves' .* is unverified"):
+        render(project, "page.md", publish=True)
+
+
+def test_publishing_fails_when_a_test_proves_a_claim_no_page_makes(project):
+    write(project, a_report(project, a_record(project, claims=("tag-moves", "ghost"))))
+    with pytest.raises(ClaimsNotVerified, match="proves claim 'ghost', which no page makes"):
+        render(project, "verification.md", publish=True)
+
+
+def test_measurements_come_from_the_report(project):
+    report = a_report(project)
+    report["measurements"] = {
+        "container-start": {"value": 412.5, "unit": "ms", "test": "t::m", "name": "x"}
+    }
+    (project / "docs" / "speed.md").write_text("Start: [[measured:container-start]].\n")
+    write(project, report)
+    assert ">412.5 ms</span>" in render(project, "speed.md", publish=True)
