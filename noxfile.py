@@ -15,10 +15,10 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "tests"]
 
 ROOT = Path(__file__).parent
-REPORT = "reports/verification.json"
 QUIET_MKDOCS = {"NO_MKDOCS_2_WARNING": "true", "DISABLE_MKDOCS_2_WARNING": "true"}
 PUBLISH = {**QUIET_MKDOCS, "VERIFIED_DOCS_PUBLISH": "1"}
 MERMAID_VERSION = "11.17.2"  # the major version Material for MkDocs asks for
+BOTH_CORES = ["-n", "2"]
 
 
 def install(session: nox.Session, *extras: str) -> None:
@@ -26,23 +26,24 @@ def install(session: nox.Session, *extras: str) -> None:
 
 
 def run_proofs(session: nox.Session, *args: str) -> None:
-    """The proofs on both cores; paths under docs/ or snippets/ select the claims they affect."""
-    changed = [f"--changed={a}" for a in args if a.startswith(("docs/", "snippets/"))]
-    rest = [a for a in args if not a.startswith(("docs/", "snippets/"))]
-    workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in rest) else ["-n", "2"]
-    session.run(
-        "pytest",
-        "tests",
-        "--ignore=tests/site",
-        f"--claims-report={REPORT}",
-        *workers,
-        *changed,
-        *rest,
-    )
+    """The guide's proofs on both cores, writing the report; an existing path in the
+    arguments (a page, a snippet, a test file) re-proves only the tests that read it."""
+    changed = [f"--changed={a}" for a in args if (ROOT / a).exists()]
+    rest = [a for a in args if not (ROOT / a).exists()]
+    workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in rest) else BOTH_CORES
+    session.run("pytest", "tests/proofs", "--claims-report", *workers, *changed, *rest)
+
+
+def run_unit(session: nox.Session, *args: str) -> None:
+    session.run("pytest", "tests/unit", *args)
+
+
+def run_reliability(session: nox.Session, *args: str) -> None:
+    session.run("pytest", "tests/reliability", *BOTH_CORES, *args)
 
 
 def check_mutations(session: nox.Session, *claims: str) -> None:
-    session.run("python", "tools/mutation_check.py", f"--report={REPORT}", *claims)
+    session.run("python", "tools/mutation_check.py", *claims)
 
 
 def build_site(session: nox.Session) -> None:
@@ -55,9 +56,23 @@ def check_site(session: nox.Session, *args: str) -> None:
 
 @nox.session
 def verify(session: nox.Session) -> None:
-    """Prove claims on the engine into reports/verification.json (-- docs/x.md: one page)."""
+    """Prove the claims on the engine and write the report (-- docs/x.md: what reads it)."""
     install(session, "test")
     run_proofs(session, *session.posargs)
+
+
+@nox.session
+def unit(session: nox.Session) -> None:
+    """The verifier's unit tests and the guide's static checks: no Docker, seconds."""
+    install(session, "test")
+    run_unit(session, *session.posargs)
+
+
+@nox.session
+def reliability(session: nox.Session) -> None:
+    """The suite checking itself on the engine: leaks, kills, errors, parallel runs, loopback."""
+    install(session, "test")
+    run_reliability(session, *session.posargs)
 
 
 @nox.session
@@ -121,19 +136,22 @@ def hook_pins_match_constraints(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """The pre-commit hooks on every file: ruff (lint and format), whitespace, YAML."""
+    """The pre-commit hooks on every file (ruff, whitespace, YAML), then mypy --strict on src/."""
     install(session, "lint")
     hook_pins_match_constraints(session)
     session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure", *session.posargs)
+    session.run("mypy")  # strict, on src/ (pyproject.toml)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Everything CI runs: proofs, mutation check, strict publish build, checks on site/."""
+    """Everything CI runs: unit, proofs, reliability, mutation check, strict build, site checks."""
     install(session, "test")
     if os.environ.get("CI") and not shutil.which("docker"):
         session.error("CI=true but there is no docker CLI: run scripts/docker-engine.sh first")
-    run_proofs(session, *session.posargs)
+    run_unit(session)
+    run_proofs(session)
+    run_reliability(session)
     check_mutations(session)
     build_site(session)
     check_site(session)
@@ -150,16 +168,20 @@ def zensical(session: nox.Session) -> None:
     for folder in ("docs", "snippets", "overrides"):
         shutil.copytree(ROOT / folder, project / folder)
     shutil.copy2(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    if (ROOT / REPORT).is_file():
-        (project / REPORT).parent.mkdir()
-        shutil.copy2(ROOT / REPORT, project / REPORT)
+    report = session.run(
+        "python", "-c", "from verified_docs.document import REPORT; print(REPORT)", silent=True
+    )
+    report = str(report).strip()
+    if (ROOT / report).is_file():
+        (project / report).parent.mkdir()
+        shutil.copy2(ROOT / report, project / report)
     mkdocs_site = work / "mkdocs-site"
     session.run("mkdocs", "build", "--strict", "--site-dir", str(mkdocs_site), env=QUIET_MKDOCS)
     with session.chdir(project):
         session.run("zensical", "build", "--clean", "--strict")
     with session.chdir(ROOT):
         sites = {"MKDOCS_SITE": str(mkdocs_site), "ZENSICAL_SITE": str(project / "site")}
-        session.run("pytest", "tests/site/zensical", env=sites)
+        session.run("pytest", "tests/zensical", env=sites)
         # The Zensical build loads nothing from other hosts either.
         session.run(
             "pytest",

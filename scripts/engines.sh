@@ -66,8 +66,8 @@ engine_pids() {
   done
 }
 
-# Mount points under a folder, deepest first.
-mounts_under() { awk -v p="$1/" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r; }
+# Mount points on and under a folder, deepest first.
+mounts_under() { awk -v d="$1" '$5 == d || index($5, d "/") == 1 {print $5}' /proc/self/mountinfo | sort -r; }
 
 # Leave no trace of a running or killed engine except its data root: processes (containers
 # first: killing a shim's children ends their pid namespaces), mounts, pid files, sockets, bridge.
@@ -79,7 +79,7 @@ clean_engine() {
     for m in $(mounts_under "$dir"); do umount "$m" 2>/dev/null || umount -l "$m"; done
   done
   rm -f "$RUN/$name/docker.pid" "$RUN/$name/docker.sock" "$RUN/$name/exec/containerd/containerd.pid" \
-    "$RUN/$name/exec/containerd/containerd.sock" "$RUN/$name/exec/containerd/containerd.sock.ttrpc"
+    "$RUN/$name"/exec/containerd/containerd*.sock*
   ip link del "${BRIDGE[$name]}" 2>/dev/null || true
   # Bridges of the engine's user-defined networks (dockerd creates them again when it starts).
   for br in $(ip -4 -o addr show | awk -v p="${NET[$name]}." 'index($4, p) == 1 {print $2}'); do
@@ -166,8 +166,9 @@ launch_engine() {
   { ip link add "$br" type bridge && ip addr add "${NET[$name]}.0.1/24" dev "$br" && ip link set "$br" up; } \
     2>>"$log" || die "engine $name: cannot set up bridge $br; see $log"
   # The suite's usr/bin first (its containerd and shim); its usr/sbin never (runc needs glibc 2.38).
+  # fd 9 is the lock of this script: dockerd must not keep it.
   PATH="$root/usr/bin:${RUNC%/*}:/usr/sbin:/usr/bin:/sbin:/bin" \
-    setsid "$root/usr/sbin/dockerd" --config-file "$STATE/$name/daemon.json" </dev/null >>"$log" 2>&1 &
+    setsid "$root/usr/sbin/dockerd" --config-file "$STATE/$name/daemon.json" </dev/null >>"$log" 2>&1 9>&- &
   PIDS[$name]=$!
 }
 
@@ -178,6 +179,15 @@ wait_engine() {
     ((SECONDS < deadline)) || { echo "engine $name: not ready after ${WAIT_SECONDS}s; see $(log_of "$name")" >&2; return 1; }
     sleep 0.5
   done
+}
+
+# The docker CLI for 20.10: the first on PATH that is not one of ours.
+default_docker() {
+  local d IFS=:
+  for d in $PATH; do
+    [[ $d != "$STATE"/* && -x $d/docker ]] && { echo "$d/docker"; return; }
+  done
+  echo /usr/bin/docker
 }
 
 # engines.json: how to reach each engine (for the test suite and for people).
@@ -194,7 +204,7 @@ write_json() {
           "$STATE/$name/daemon.json" "$STATE/$name/data" "$(log_of "$name")" "$pid" \
           "$(cat "$CACHE/${SUITE[$name]}/versions.json" 2>/dev/null || echo null)"
       else
-        docker=$(command -v docker || echo /usr/bin/docker)
+        docker=$(default_docker)
         pid=$(cat /var/run/docker.pid 2>/dev/null) && alive "$pid" || pid=null
         printf '%s  {"name": "20.10", "suite": "bookworm", "DOCKER_HOST": "unix:///var/run/docker.sock", "docker": "%s", "DOCKER_CONFIG": null,\n' \
           "$sep" "$docker"
@@ -209,17 +219,18 @@ write_json() {
   mv "$out.tmp" "$out"
 }
 
-names_or_all() {  # the engines named on the command line (checked), else all
+check_names() {
   local n
-  for n in "$@"; do [[ " ${ALL[*]} " == *" $n "* ]] || die "unknown engine '$n' (engines: ${ALL[*]})"; done
-  if (($#)); then printf '%s\n' "$@"; else printf '%s\n' "${ALL[@]}"; fi
+  for n in "$@"; do [[ $n == --purge || " ${ALL[*]} " == *" $n "* ]] || die "unknown engine '$n' (engines: ${ALL[*]})"; done
 }
+names_or_all() { if (($#)); then printf '%s\n' "$@"; else printf '%s\n' "${ALL[@]}"; fi; }
 
 cmd_up() {
   local name failed=0 started=()
   for name in $(names_or_all "$@"); do
     if [[ $name == 20.10 ]]; then
-      bash "$HERE/docker-engine.sh" >/dev/null || die "engine 20.10: scripts/docker-engine.sh failed"
+      # Without our DOCKER_HOST: docker-engine.sh asks the default socket.
+      env -u DOCKER_HOST -u DOCKER_CONTEXT bash "$HERE/docker-engine.sh" >/dev/null 9>&- || die "engine 20.10: scripts/docker-engine.sh failed"
       continue
     fi
     fetch_suite "$name"
@@ -256,24 +267,25 @@ cmd_status() {
       version=$(timeout 10 "$STATE/$name/bin/docker" -H "unix://$(sock_of "$name")" version \
         --format '{{.Server.Version}}' 2>/dev/null) || version=down
     else
-      version=$(DOCKER_HOST=unix:///var/run/docker.sock timeout 10 docker version --format '{{.Server.Version}}' 2>/dev/null) || version=down
+      version=$(DOCKER_HOST=unix:///var/run/docker.sock timeout 10 "$(default_docker)" version --format '{{.Server.Version}}' 2>/dev/null) || version=down
     fi
-    printf '%-16s %-22s %s\n' "$name" "$version" "$(cmd_env "$name" | head -n 1 | cut -d= -f2)"
+    printf '%-16s %-22s %s\n' "$name" "$version" "$(cmd_env "$name" | head -n 1 | cut -d= -f3)"
   done
-  [[ -f $CACHE/engines.json ]] && echo "engines.json: $CACHE/engines.json"
+  if [[ -f $CACHE/engines.json ]]; then echo "engines.json: $CACHE/engines.json"; fi
 }
 
 cmd_env() {
-  local name=${1:?usage: engines.sh env NAME}
-  names_or_all "$name" >/dev/null
+  local name=${1:-}
+  [[ -n $name ]] || die "usage: engines.sh env NAME (engines: ${ALL[*]})"
+  check_names "$name"
   if is_new "$name"; then
-    echo "export DOCKER_HOST=unix://$(sock_of "$name")"
+    echo "export VERIFIED_DOCS_ENGINE=$name DOCKER_HOST=unix://$(sock_of "$name")"
     echo "export DOCKER_CONFIG=$STATE/$name/docker-config"
     echo "export PATH=$STATE/$name/bin:\"\$PATH\""
   else
     local docker
-    docker=$(command -v docker || echo /usr/bin/docker)
-    echo "export DOCKER_HOST=unix:///var/run/docker.sock"
+    docker=$(default_docker)
+    echo "export VERIFIED_DOCS_ENGINE=$name DOCKER_HOST=unix:///var/run/docker.sock"
     echo "unset DOCKER_CONFIG"
     echo "export PATH=${docker%/*}:\"\$PATH\""
   fi
@@ -287,8 +299,9 @@ main() {
       mkdir -p "$RUN" "$CACHE"
       exec 9>"$RUN/.lock"; flock -w 300 9 || die "engines.sh: another engines.sh holds $RUN/.lock"
       [[ ${1:-} == -- ]] && shift
+      check_names "$@"
       "cmd_$cmd" "$@" ;;
-    status) cmd_status "$@" ;;
+    status) check_names "$@"; cmd_status "$@" ;;
     env) cmd_env "$@" ;;
     *) sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
   esac

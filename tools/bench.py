@@ -8,7 +8,6 @@ nothing (goals: ratio <= 1.3, whole guide < 90 s, one edited page < 15 s, build 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -17,9 +16,12 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from verified_docs.document import Guide
+from verified_docs.report import load_report
+
 ROOT = Path(__file__).resolve().parents[1]
-REPORT = ROOT / "reports" / "verification.json"
-PROOFS = ["tests", "--ignore=tests/site", "--ignore=tests/reliability", "-p", "no:cacheprovider"]
+GUIDE = Guide.load(ROOT)
+PROOFS = ["tests/proofs", "-p", "no:cacheprovider"]
 PARALLEL = ["-n", "2"]
 
 
@@ -32,7 +34,13 @@ def timed(command: list[str], **env: str) -> float:
 
 
 def pytest(*args: str) -> list[str]:
-    return [sys.executable, "-m", "pytest", *PROOFS, f"--claims-report={REPORT}", *args]
+    return [sys.executable, "-m", "pytest", *PROOFS, "--claims-report", *args]
+
+
+def report() -> dict:
+    loaded = load_report(GUIDE.report_path)
+    assert loaded is not None, "the run wrote no report"
+    return dict(loaded)
 
 
 def main() -> int:
@@ -41,18 +49,23 @@ def main() -> int:
     args = parser.parse_args()
 
     whole = timed(pytest(*PARALLEL))
-    report = json.loads(REPORT.read_text())
-    print(f"verify, whole guide on 2 cores: {whole:.1f} s wall ({len(report['claims'])} claims)")
+    records = report()["records"]
+    print(
+        f"verify, whole guide on 2 cores: {whole:.1f} s wall "
+        f"({len(GUIDE.claims)} claims, {len(records)} tests)"
+    )
     per_page: dict[str, dict[str, float]] = defaultdict(dict)
-    for result in report["claims"].values():
-        for test in result["tests"]:
-            per_page[result["page"]][test["nodeid"]] = test["duration"]
+    per_claim: dict[str, float] = defaultdict(float)
+    for record in records:
+        for claim_id in record["claims"]:
+            per_page[GUIDE.claims[claim_id].page][record["nodeid"]] = record["duration"]
+            per_claim[claim_id] += record["duration"]
     print("per page (sum of its proofs' durations):")
     for page, tests in sorted(per_page.items()):
         print(f"  {sum(tests.values()):6.1f} s  {page}")
     print("per claim (sum of its proofs' durations):")
-    for claim_id, result in sorted(report["claims"].items()):
-        print(f"  {sum(t['duration'] for t in result['tests']):6.1f} s  {claim_id}")
+    for claim_id, seconds in sorted(per_claim.items()):
+        print(f"  {seconds:6.1f} s  {claim_id}")
 
     incremental = timed(pytest(*PARALLEL, f"--changed={args.page}"))
     print(f"verify, one edited page ({args.page}): {incremental:.1f} s wall")
@@ -63,8 +76,8 @@ def main() -> int:
 
     # Every transcript run by the suite, then at once the same commands through plain bash and
     # the docker CLI (same names, same order), serially so that the two are comparable.
-    timed(pytest("-k", "transcript or sdk or script"), VERIFIED_DOCS_MEASURE_OVERHEAD="1")
-    pairs = json.loads(REPORT.read_text()).get("overhead", [])
+    timed(pytest("-k", "test_snippet"), VERIFIED_DOCS_MEASURE_OVERHEAD="1")
+    pairs = report().get("overhead", [])
     harness_s = sum(p["harness"] for p in pairs)
     plain_s = sum(p["plain"] for p in pairs)
     print(

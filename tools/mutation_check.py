@@ -1,71 +1,73 @@
 """Falsify each claim's proof in turn and confirm the suite notices.
 
-For every claim, take a transcript that proves it (from the verification report's evidence),
-change the expected output of the step that the claim's page shows nearest to the claim, run
-the test that ran the transcript, and expect it to fail. A claim proven by Python tests alone
-has the last assertion of its test negated instead. Prints caught/total; exits 1 below 100 %.
+For every claim, take a snippet section that binds it (`proves:`), change the expected output
+of its last step that is not a clean-up (`docker rm ...`), run that snippet's test, and expect
+it to fail. A claim proven by hand-written tests alone has the last assertion of its test
+negated instead. Prints caught/total; exits 1 below 100 %.
 
-    python tools/mutation_check.py [--report reports/verification.json] [claim-id ...]
+    python tools/mutation_check.py [claim-id ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from verified_docs.document import Claim, Guide, Snippet
+from verified_docs.report import load_report, tests_naming
+from verified_docs.transcripts import SECTION_MARKER, parse_transcript
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "src")]
-
-from harness.includes import all_includes  # noqa: E402
-from harness.transcripts import SECTION_MARKER, parse_transcript  # noqa: E402
-
-from verified_docs.claims import Claim, collect_claims  # noqa: E402
-
+SNIPPET_TEST = "tests/proofs/test_snippets.py::test_snippet"
 MUTATION = " <- falsified by the mutation check"
+CLEAN_UP = (
+    "docker rm",
+    "docker rmi",
+    "docker image rm",
+    "docker volume rm",
+    "docker network rm",
+    "docker container rm",
+    "docker image prune",
+    "docker container prune",
+)
 TIMEOUT = 300
 
 
-def section_lines(path: Path, section: str | None) -> range:
-    lines = path.read_text().splitlines()
-    if section is None:
-        return range(1, len(lines) + 1)
-    start = next(i for i, line in enumerate(lines, 1) if f"[start:{section}]" in line)
-    end = next(i for i, line in enumerate(lines, 1) if f"[end:{section}]" in line)
-    return range(start, end + 1)
-
-
-def choose_step(claim: Claim, transcripts: list[str]) -> tuple[Path, int] | None:
-    """The transcript line to falsify: the last output line of the section shown nearest after
-    the claim (or before it, or anywhere in the transcript)."""
-    includes = [
-        i
-        for i in all_includes()
-        if i.page.relative_to(ROOT / "docs").as_posix() == claim.page and i.path in transcripts
-    ]
-    includes.sort(key=lambda i: (i.line < claim.line, abs(i.line - claim.line)))
-    candidates = [(i.path, i.section) for i in includes] + [(t, None) for t in transcripts]
-    for relative, section in candidates:
-        path = ROOT / relative
-        allowed = section_lines(path, section)
-        for step in reversed(parse_transcript(path).steps):
-            if step.line in allowed and any(line not in ("", "...") for line in step.expected):
-                return path, step.line
+def choose_line(guide: Guide, claim: Claim) -> tuple[Snippet, int] | None:
+    """The expected-output line to falsify: in a section that binds the claim, the last output
+    line of a step that is not a clean-up (a Python snippet: its last `# > ` line)."""
+    for snippet in guide.runnable:
+        for section in snippet.sections:
+            if claim.id not in section.claims:
+                continue
+            lines = range(section.start, section.end)
+            if snippet.kind == "python":
+                prints = [n for n in lines if snippet.prints_at(n)]
+                if prints:
+                    return snippet, prints[-1]
+                continue
+            steps = parse_transcript(guide.root / snippet.path).steps
+            for step in reversed([s for s in steps if s.line in lines]):
+                if step.command.startswith(CLEAN_UP):
+                    continue
+                if any(line not in ("", "...") for line in step.expected):
+                    return snippet, step.line
     return None
 
 
 def falsify(path: Path, step_line: int) -> str:
-    """Append the mutation marker to the last output line of the step; return the original."""
+    """Append the mutation marker to the last output line of the step (a Python snippet: to
+    its `# > ` line); return the original."""
     original = path.read_text()
     lines = original.splitlines()
     last = step_line
     for number in range(step_line + 1, len(lines) + 1):
         text = lines[number - 1]
-        if text.startswith("$ ") or text.startswith("? ") or SECTION_MARKER.search(text):
+        if path.suffix == ".py" or text.startswith(("$ ", "? ")) or SECTION_MARKER.search(text):
             break
         if text.strip() and text != "...":
             last = number
@@ -101,39 +103,40 @@ def negate_assert(path: Path, test: ast.expr) -> str:
     return original
 
 
-def mutate(claim: Claim, result: dict) -> tuple[Path, int, str, list[str], str] | None:
-    """Falsify the claim's proof: its transcript's expected output if a transcript proves it,
+def mutate(
+    guide: Guide, claim: Claim, tests: list[str]
+) -> tuple[Path, int, str, list[str], str] | None:
+    """Falsify the claim's proof: a snippet's expected output if a snippet proves it,
     otherwise the last assertion of its test. Returns what to run and how to restore it."""
-    evidence = [e for e in result.get("evidence", []) if e["label"].endswith(".console")]
-    transcripts = sorted({e["label"] for e in evidence})
-    target = choose_step(claim, transcripts) if transcripts else None
-    if target is not None:
-        path, line = target
-        label = path.relative_to(ROOT).as_posix()
-        tests = sorted({e["test"] for e in evidence if e["label"] == label})
-        return path, line, falsify(path, line), tests, MUTATION.strip()
-    for test in result.get("tests", []):
-        found = last_assert(test["nodeid"])
+    chosen = choose_line(guide, claim)
+    if chosen is not None:
+        snippet, line = chosen
+        path = guide.root / snippet.path
+        return path, line, falsify(path, line), [f"{SNIPPET_TEST}[{snippet}]"], MUTATION.strip()
+    for nodeid in tests:
+        found = last_assert(nodeid)
         if found:
             path, expression = found
             original = negate_assert(path, expression)
-            return path, expression.lineno, original, [test["nodeid"]], "1 failed"
+            return path, expression.lineno, original, [nodeid], "1 failed"
     return None
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--report", default=ROOT / "reports" / "verification.json", type=Path)
     parser.add_argument("claims", nargs="*", help="only these claims (default: all)")
     args = parser.parse_args()
-    report = json.loads(args.report.read_text())
-    claims = collect_claims(ROOT / "docs")
+    guide = Guide.load(ROOT)
+    report = load_report(guide.report_path)
+    if report is None:
+        print(f"no verification report at {guide.report_path}: run `nox -s verify` first")
+        return 1
     caught, missed = 0, []
     started = time.monotonic()
-    for claim_id in args.claims or sorted(claims):
-        mutation = mutate(claims[claim_id], report["claims"].get(claim_id) or {})
+    for claim_id in args.claims or sorted(guide.claims):
+        mutation = mutate(guide, guide.claims[claim_id], tests_naming(report, claim_id))
         if mutation is None:
-            missed.append(f"{claim_id}: no transcript or assertion proves it, nothing to falsify")
+            missed.append(f"{claim_id}: no snippet or assertion proves it, nothing to falsify")
             continue
         path, line, original, tests, sign = mutation
         try:

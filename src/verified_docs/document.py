@@ -9,7 +9,7 @@ marker, and the start marker binds the claims that the section proves:
 
 pymdownx.snippets drops marker lines, so readers never see a binding. A snippet with bindings
 is run by the suite: a transcript (`*.console`) command by command, a Python script whole,
-its printed lines compared with its `#> ` comments.
+its printed lines compared with its `# > ` comments (ruff's form of pytest-examples' `#>`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ CLAIM = re.compile(r"\{:?[ \t]*\.claim[ \t]+#(?P<id>[^\s}]+)[ \t]*\}")
 CLAIM_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
 INLINE_CODE = re.compile(r"(`+).+?\1")
-EXPECTED_PRINT = re.compile(r"^#>(?: (?P<text>.*))?$")  # a Python snippet's expected output
+EXPECTED_PRINT = re.compile(r"^# >(?: (?P<text>.*))?$")  # a Python snippet's expected output
 RUNNABLE = {".console": "transcript", ".py": "python"}
 
 
@@ -127,6 +127,10 @@ class Snippet:
         kind = RUNNABLE.get(PurePosixPath(self.path).suffix)
         return kind if kind and self.claims else None
 
+    def prints_at(self, line: int) -> bool:
+        """Whether the line (1-based) states expected output of a Python snippet."""
+        return EXPECTED_PRINT.match(self.lines[line - 1].strip()) is not None
+
     @property
     def folder(self) -> str:
         return str(PurePosixPath(self.path).parent)
@@ -139,7 +143,7 @@ class Snippet:
         return next((s for s in self.sections if s.name == name), None)
 
     def expected_prints(self) -> list[str]:
-        """A Python snippet's expected output: its `#> ` comment lines, in order."""
+        """A Python snippet's expected output: its `# > ` comment lines, in order."""
         return [
             match["text"] or ""
             for line in self.lines
@@ -166,8 +170,8 @@ def parse_page(text: str, page: str) -> Page:
                 blocks.append(CodeBlock(page, opened_at, opening["lang"], body))
                 fence = None
             continue
-        if opening := FENCE.match(line):
-            fence = (number, opening)
+        if opened := FENCE.match(line):
+            fence = (number, opened)
             continue
         if not line.strip():
             paragraph_start = number

@@ -14,6 +14,7 @@ import platform
 import socket
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import docker
 from docker.errors import APIError, DockerException, NotFound
@@ -87,10 +88,10 @@ def _owner_is_gone(owner: str) -> bool:
         return True
 
 
-def ignoring_gone(remove: Callable[[], object]) -> int:
+def ignoring_gone(remove: Callable[..., object], *args: Any, **kwargs: Any) -> int:
     """1 if removed, 0 if something else (another run, a dying container) removed it first."""
     try:
-        remove()
+        remove(*args, **kwargs)
     except NotFound:
         return 0
     return 1
@@ -105,15 +106,14 @@ def remove_labelled(client: docker.DockerClient, label_filter: str) -> dict[str,
     filters = {"label": label_filter}
     return {
         "containers": sum(
-            ignoring_gone(lambda c=c: api.remove_container(c["Id"], v=True, force=True))
+            ignoring_gone(api.remove_container, c["Id"], v=True, force=True)
             for c in api.containers(all=True, filters=filters)
         ),
         "networks": sum(
-            ignoring_gone(lambda n=n: api.remove_network(n["Id"]))
-            for n in api.networks(filters=filters)
+            ignoring_gone(api.remove_network, n["Id"]) for n in api.networks(filters=filters)
         ),
         "volumes": sum(
-            ignoring_gone(lambda v=v: api.remove_volume(v["Name"], force=True))
+            ignoring_gone(api.remove_volume, v["Name"], force=True)
             for v in api.volumes(filters=filters).get("Volumes") or []
         ),
         "images": remove_images(client, [i["Id"] for i in api.images(all=True, filters=filters)]),
@@ -125,16 +125,17 @@ def remove_images(client: docker.DockerClient, image_ids: list[str]) -> int:
     removed = 0
     pending = image_ids
     while pending:
-        left = []
+        left, why = [], ""
         for image_id in pending:
             try:
                 removed += ignoring_gone(
-                    lambda i=image_id: client.api.remove_image(i, force=True, noprune=False)
+                    client.api.remove_image, image_id, force=True, noprune=False
                 )
-            except APIError:
+            except APIError as error:
                 left.append(image_id)
+                why = str(error.explanation or error)
         if len(left) == len(pending):
-            raise RuntimeError(f"could not remove images {left}")
+            raise RuntimeError(f"could not remove images {left}: {why}")
         pending = left
     return removed
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
+import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -189,12 +190,12 @@ class MeasuredValue(InlineProcessor):
         super().__init__(MEASURED, md)
         self.ext = ext
 
-    def handleMatch(  # noqa: N802 (Python-Markdown API)
-        self, m: Any, data: str
+    def handleMatch(  # type: ignore[override]  # noqa: N802 (Python-Markdown API)
+        self, m: re.Match[str], data: str
     ) -> tuple[etree.Element, int, int]:
         name = m["name"]
         state = self.ext.state()
-        measured = (state.report or {}).get("measurements", {}).get(name)
+        measured = state.report["measurements"].get(name) if state.report else None
         element = etree.Element("span", {"class": "measured", "id": f"measured-{name}"})
         if measured is None:
             element.text = f"[not measured: {name}]"
@@ -276,7 +277,7 @@ def render_report(
             _add(row, "td", name)
             _add(_add(row, "td"), "code", value)
 
-    measurements = (report or {}).get("measurements", {})
+    measurements = report["measurements"] if report else {}
     if measurements:
         rows = _table(parent, ["Measured in this run", "Value", "Test"])
         for name, measured in sorted(measurements.items()):
@@ -351,7 +352,7 @@ class ClaimsExtension(Extension):
 
     @property
     def verification_page(self) -> str:
-        return self.getConfig("verification_page")
+        return str(self.getConfig("verification_page"))
 
     @property
     def publishing(self) -> bool:

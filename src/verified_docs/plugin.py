@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import docker
 import pytest
 
-from verified_docs.document import SNIPPETS, Guide, Snippet
+from verified_docs.document import REPORT, SNIPPETS, Guide, Snippet
 from verified_docs.engines import (
     EngineUnavailable,
     connect,
@@ -63,7 +63,13 @@ EVERY_PROOF_READS = (f"{SNIPPETS}/base-image",)  # the base image stands under e
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("verified-docs")
-    group.addoption("--claims-report", metavar="PATH", help="write the verification report")
+    group.addoption(
+        "--claims-report",
+        nargs="?",
+        const=REPORT,
+        metavar="PATH",
+        help=f"write the verification report (default path: {REPORT})",
+    )
     group.addoption(
         "--changed",
         action="append",
@@ -85,7 +91,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("VERIFIED_DOCS_RUN_ID", uuid.uuid4().hex[:10])
     path = config.getoption("--claims-report")
     if path and not hasattr(config, "workerinput"):  # the controller, or a run without xdist
-        config.pluginmanager.register(ReportWriter(Path(path).resolve()), "verified_docs_report")
+        writer = ReportWriter(config.rootpath / path)
+        config.pluginmanager.register(writer, "verified_docs_report")
 
 
 @cache
@@ -178,7 +185,7 @@ def _project_path(path: str, root: Path) -> str:
 
 
 def _reads_any(item: pytest.Item, changed: list[str]) -> bool:
-    inputs = dict(item.user_properties).get(INPUTS, {})
+    inputs: dict[str, str] = dict(item.user_properties).get(INPUTS, {})  # type: ignore[assignment]
     return any(
         path == edited or PurePosixPath(path).is_relative_to(edited)
         for path in inputs
@@ -279,7 +286,7 @@ class ReportWriter:
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        properties = dict(report.user_properties)
+        properties: dict[str, Any] = dict(report.user_properties)
         if CLAIMS not in properties:
             return
         record = self.records.setdefault(
@@ -301,6 +308,7 @@ class ReportWriter:
             record["outcome"] = "failed" if report.when == "call" else "error"
         elif report.skipped and record["outcome"] == "passed":
             record["outcome"] = "skipped"
+        value: Any
         for key, value in report.user_properties:
             if key == EVIDENCE and value not in record["evidence"]:
                 record["evidence"].append(value)
@@ -323,8 +331,10 @@ class ReportWriter:
         previous = load_report(self.path)
         records = merge(previous, self.records.values(), digest)
         known = {r["nodeid"]: r["claims"] for r in records} | self.known
-        known |= session.config.stash.get(KNOWN, {})
-        engines = (previous or {}).get("engines", {}) | {engine["name"]: engine}
+        if KNOWN in session.config.stash:  # collected here, not by xdist workers
+            collected: dict[str, list[str]] = session.config.stash[KNOWN]
+            known |= collected
+        engines = (previous["engines"] if previous else {}) | {engine["name"]: engine}
         engines = {
             n: facts for n, facts in engines.items() if any(r["engine"] == n for r in records)
         }
@@ -336,8 +346,8 @@ class ReportWriter:
             "engines": engines,
             "tests": dict(sorted(known.items())),
             "records": records,
-            "base_images": (previous or {}).get("base_images", {}) | self.base_images,
-            "measurements": (previous or {}).get("measurements", {}) | self.measurements,
+            "base_images": (previous["base_images"] if previous else {}) | self.base_images,
+            "measurements": (previous["measurements"] if previous else {}) | self.measurements,
         }
         if self.overhead:
             report["overhead"] = self.overhead

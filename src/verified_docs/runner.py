@@ -1,7 +1,7 @@
 """Run a snippet against the engine and compare what it printed.
 
 A transcript runs command by command; a Python snippet runs as `python <file>`, its output
-compared with its `#> ` lines. Each run works in a scratch copy of the snippet's folder, so a
+compared with its `# > ` lines. Each run works in a scratch copy of the snippet's folder, so a
 snippet may create and edit files. Names a snippet gives to containers, images, volumes and
 networks get a unique suffix, and what the reader sees maps to what the run uses (a base
 image's stand-in, a registry's port); outputs are mapped back before they are compared.
@@ -10,6 +10,8 @@ image's stand-in, a registry's port); outputs are mapped back before they are co
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -18,7 +20,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -147,7 +149,7 @@ def clean_up_named(client: docker.DockerClient, suffix: str, registries: list[st
     run's clean-up catches anything else."""
     api = client.api
     for container in api.containers(all=True, filters={"name": suffix}):
-        ignoring_gone(lambda c=container: api.remove_container(c["Id"], v=True, force=True))
+        ignoring_gone(api.remove_container, container["Id"], v=True, force=True)
     prefixes = tuple(f"{registry}/" for registry in registries)
     tagged = [
         i["Id"]
@@ -156,9 +158,22 @@ def clean_up_named(client: docker.DockerClient, suffix: str, registries: list[st
     ]
     remove_images(client, tagged)
     for volume in api.volumes(filters={"name": suffix}).get("Volumes") or []:
-        ignoring_gone(lambda v=volume: api.remove_volume(v["Name"], force=True))
+        ignoring_gone(api.remove_volume, volume["Name"], force=True)
     for network in api.networks(filters={"name": suffix}):
-        ignoring_gone(lambda n=network: api.remove_network(n["Id"]))
+        ignoring_gone(api.remove_network, network["Id"])
+
+
+@contextlib.contextmanager
+def one_at_a_time(folder: Path) -> Iterator[None]:
+    """Snippets of one folder build the same files into the same images, so they take turns,
+    across xdist workers and concurrent runs on this machine (the engine shares its cache)."""
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir(), f"{PROJECT}-{key}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def parse(snippet: Snippet, root: Path) -> transcripts.Transcript:
@@ -194,7 +209,7 @@ def run_snippet(
     evidence: list[str] = []
     failures: list[str] = []
     actual_outputs: dict[int, tuple[list[str], int]] = {}
-    with tempfile.TemporaryDirectory(prefix=f"{PROJECT}-") as scratch:
+    with one_at_a_time(path.parent), tempfile.TemporaryDirectory(prefix=f"{PROJECT}-") as scratch:
         workdir = Path(scratch, "work")
         shim_dir = Path(scratch, "bin")
         workdir.mkdir()

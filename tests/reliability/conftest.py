@@ -1,4 +1,4 @@
-"""Helpers for tests that run the suite itself in a child pytest."""
+"""Helpers for tests that run the suite itself in a child pytest, and the base image."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
 import pytest
-from harness.paths import ROOT
-from harness.resources import RUN_LABEL
+
+from tests.proofs.base_image import BaseImage, provision_busybox
+from verified_docs.document import SNIPPETS, Guide
+from verified_docs.engines import RUN_LABEL
 
 SCENARIOS = Path(__file__).with_name("scenarios")
 CHILD_TIMEOUT = 240
@@ -44,15 +47,24 @@ def child_command(*selection: str) -> list[str]:
     ]
 
 
+@pytest.fixture(scope="session")
+def busybox(docker_client: docker.DockerClient, guide: Guide) -> str:
+    """The base image's stand-in, for the scenarios."""
+    image: BaseImage = provision_busybox(
+        docker_client, guide.root / SNIPPETS / "base-image" / "Dockerfile"
+    )
+    return image.local_ref
+
+
 @pytest.fixture
-def run_child():
+def run_child(guide: Guide):
     """Run scenarios in a child pytest with its own run ID; return what happened."""
 
     def run(*selection: str, **env: str) -> ChildRun:
         run_id = "child" + uuid.uuid4().hex[:8]
         done = subprocess.run(
             child_command(*(str(SCENARIOS / s) for s in selection)),
-            cwd=ROOT,
+            cwd=guide.root,
             env=child_env(run_id, **env),
             capture_output=True,
             text=True,

@@ -8,8 +8,7 @@ import subprocess
 import time
 import uuid
 
-from harness.paths import ROOT
-from reliability.conftest import SCENARIOS, child_command, child_env, leftovers
+from .conftest import SCENARIOS, child_command, child_env, leftovers
 
 LEAVES = "scenario_leaves_resources.py"
 
@@ -26,12 +25,12 @@ def test_a_failing_run_leaves_nothing(run_child, docker_client):
     assert leftovers(docker_client, child.run_id) == {}
 
 
-def test_the_next_run_removes_what_a_killed_run_left(run_child, docker_client, tmp_path):
+def test_the_next_run_removes_what_a_killed_run_left(run_child, docker_client, tmp_path, guide):
     ready = tmp_path / "ready"
     killed_id = "killed" + uuid.uuid4().hex[:8]
     victim = subprocess.Popen(
         child_command(str(SCENARIOS / f"{LEAVES}::test_is_killed_while_holding_resources")),
-        cwd=ROOT,
+        cwd=guide.root,
         env=child_env(killed_id, VERIFIED_DOCS_SCENARIO_READY=str(ready)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

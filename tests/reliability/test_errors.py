@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from harness.console import TranscriptMismatch, run_console
-from harness.transcripts import TranscriptSyntaxError, parse_transcript
+
+from verified_docs.document import Guide
+from verified_docs.runner import TranscriptMismatch, run_snippet
+from verified_docs.transcripts import TranscriptSyntaxError, parse_transcript
 
 SCENARIO = "scenario_leaves_resources.py::test_passes_and_leaves_resources"
 
@@ -44,13 +46,20 @@ def test_a_malformed_transcript_names_the_file_and_line(tmp_path, text, message)
 def test_a_hanging_snippet_is_killed_at_its_timeout(docker_client, tmp_path):
     snippet = tmp_path / "snippets" / "hangs" / "hangs.console"
     snippet.parent.mkdir(parents=True)
-    snippet.write_text("$ echo before\nbefore\n$ sleep 60\n")
+    snippet.write_text(
+        "# --8<-- [start:a] proves: hangs\n$ echo before\nbefore\n$ sleep 60\n# --8<-- [end:a]\n"
+    )
     page = tmp_path / "docs" / "hangs.md"
     page.parent.mkdir()
-    page.write_text('```console\n--8<-- "snippets/hangs/hangs.console"\n```\n')
+    page.write_text(
+        'Hangs.\n{ .claim #hangs }\n\n```console\n--8<-- "snippets/hangs/hangs.console"\n```\n'
+    )
+    guide = Guide.load(tmp_path)
     with pytest.raises(TranscriptMismatch) as error:
-        run_console(snippet, docker_client, {}, timeout=2, root=tmp_path)
+        run_snippet(
+            guide.snippets["snippets/hangs/hangs.console"], guide, docker_client, {}, timeout=2
+        )
     assert str(error.value) == (
-        "snippets/hangs/hangs.console:3 (on docs/hangs.md): `sleep 60` did not finish "
+        "snippets/hangs/hangs.console:4 (on docs/hangs.md): `sleep 60` did not finish "
         "within 2 s and was killed"
     )

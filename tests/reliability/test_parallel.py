@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import uuid
 
-from harness.paths import ROOT
-from reliability.conftest import CHILD_TIMEOUT, child_env, leftovers
+from verified_docs.report import load_report
 
-PROOFS = ["tests/containers/test_writable_layer.py", "tests/images/test_rebuild.py"]
+from .conftest import CHILD_TIMEOUT, child_env, leftovers
+
+PROOFS = [
+    "tests/proofs/containers/test_writable_layer.py",
+    "tests/proofs/images/test_rebuild.py",
+    "tests/proofs/test_snippets.py",
+    "-k",
+    "writable_layer or writable-layer or rebuild",
+]
 
 
-def test_two_suites_at_once_one_under_xdist_agree(docker_client, tmp_path):
+def test_two_suites_at_once_one_under_xdist_agree(docker_client, tmp_path, guide):
     runs = {}
     for name, extra in {"serial": [], "xdist": ["-n", "2"]}.items():
         run_id = f"{name}{uuid.uuid4().hex[:8]}"
@@ -31,7 +37,7 @@ def test_two_suites_at_once_one_under_xdist_agree(docker_client, tmp_path):
         ]
         process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=guide.root,
             env=child_env(run_id),
             text=True,
             stdout=subprocess.PIPE,
@@ -42,8 +48,9 @@ def test_two_suites_at_once_one_under_xdist_agree(docker_client, tmp_path):
     for name, (process, report, run_id) in runs.items():
         output, _ = process.communicate(timeout=CHILD_TIMEOUT)
         assert process.returncode == 0, f"{name} run failed:\n{output}"
-        claims = json.loads(report.read_text())["claims"]
-        statuses[name] = {claim_id: result["status"] for claim_id, result in claims.items()}
+        written = load_report(report)
+        assert written is not None, f"{name} run wrote no report"
+        statuses[name] = {r["nodeid"]: r["outcome"] for r in written["records"]}
         assert leftovers(docker_client, run_id) == {}
     assert statuses["serial"] == statuses["xdist"]
-    assert set(statuses["serial"].values()) == {"verified"}
+    assert set(statuses["serial"].values()) == {"passed"}

@@ -33,10 +33,6 @@ CHROMIUM_FLAGS = [
 WAIT_MS = 15_000  # the bound on every wait in the browser
 expect.set_options(timeout=WAIT_MS)
 
-# zensical/ compares two builds that only `nox -s zensical` makes, and names in these variables.
-if not (os.environ.get("MKDOCS_SITE") and os.environ.get("ZENSICAL_SITE")):
-    collect_ignore = ["zensical"]
-
 
 @pytest.fixture(scope="session")
 def site() -> Iterator[SiteServer]:

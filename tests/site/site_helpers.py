@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.paths import ROOT
-
+ROOT = Path(__file__).resolve().parents[2]  # the project: site/ and artifacts/ are here
 SITE = Path(os.environ.get("SITE_DIR", ROOT / "site")).resolve()
 ARTIFACTS = ROOT / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"

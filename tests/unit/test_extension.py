@@ -113,7 +113,7 @@ def test_a_claim_whose_proof_read_other_files_is_stale(project):
     write(project, a_report(project))
     (project / "docs" / "page.md").write_text("Edited.\n\n" + PAGE)
     assert "↻ stale" in render(project, "page.md")
-    with pytest.raises(ClaimsNotVerified, match="claim 'tag-moves' .* is stale"):
+    with pytest.raises(ClaimsNotVerified, match=r"claim 'tag-moves' .* is stale"):
         render(project, "page.md", publish=True)
 
 
@@ -121,7 +121,7 @@ def test_a_claim_with_a_proof_that_never_ran_is_unverified(project):
     report = a_report(project)
     report["tests"]["tests/test_x.py::test_never_ran"] = ["tag-moves"]
     write(project, report)
-    with pytest.raises(ClaimsNotVerified, match="claim 'tag-moves' .* is unverified"):
+    with pytest.raises(ClaimsNotVerified, match=r"claim 'tag-moves' .* is unverified"):
         render(project, "page.md", publish=True)
 
 

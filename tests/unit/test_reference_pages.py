@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-
 LINK = re.compile(r"\]\((?P<page>[\w/.-]+\.md)#(?P<anchor>[\w-]+)\)")
 COMMAND = re.compile(r"`(docker [a-z]+(?: [a-z]+)?)[^`]*`")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from verified_docs.document import Guide
 
 RULES: dict[str, re.Pattern[str]] = {

@@ -26,11 +26,11 @@ for kind in ("mnt", "pid", "net", "uts", "ipc", "user"):
     print(f"{kind:9}  {ours == namespace(right, kind)!s:10}  {ours == namespace(joined, kind)}")
 for container in (joined, left, right):
     container.remove(force=True)
-#> namespace  left=right  left=joined
-#> mnt        False       False
-#> pid        False       True
-#> net        False       True
-#> uts        False       False
-#> ipc        False       False
-#> user       True        True
+# > namespace  left=right  left=joined
+# > mnt        False       False
+# > pid        False       True
+# > net        False       True
+# > uts        False       False
+# > ipc        False       False
+# > user       True        True
 # --8<-- [end:sdk]

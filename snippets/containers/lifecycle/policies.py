@@ -31,7 +31,7 @@ try:
 except docker.errors.APIError as error:
     print("removing a running container:", error.status_code)
 running.remove(force=True)
-#> restarts: 2 | exit code: 3
-#> auto-remove with a restart policy: 400 can't create 'AutoRemove' container with restart policy
-#> removing a running container: 409
+# > restarts: 2 | exit code: 3
+# > auto-remove with a restart policy: 400 can't create 'AutoRemove' container with restart policy
+# > removing a running container: 409
 # --8<-- [end:sdk]

@@ -32,8 +32,8 @@ print("nproc shows the engine's CPUs:", int(box.exec_run("nproc").output) == eng
 forks = box.exec_run(["sh", "-c", "for i in $(seq 20); do sleep 5 >/dev/null 2>&1 & done"])
 print("starting 20 processes:", forks.exit_code, forks.output.decode().strip())
 box.remove(force=True)
-#> limits: 67108864 bytes, 0.5 CPUs, 10 PIDs
-#> /proc/meminfo shows the engine's memory: True
-#> nproc shows the engine's CPUs: True
-#> starting 20 processes: 2 sh: can't fork: Resource temporarily unavailable
+# > limits: 67108864 bytes, 0.5 CPUs, 10 PIDs
+# > /proc/meminfo shows the engine's memory: True
+# > nproc shows the engine's CPUs: True
+# > starting 20 processes: 2 sh: can't fork: Resource temporarily unavailable
 # --8<-- [end:sdk]

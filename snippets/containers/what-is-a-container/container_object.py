@@ -22,10 +22,10 @@ twin = client.containers.create("busybox:1.35", "sleep 300")
 print("twin: same image:", twin.image.id == worker.image.id, "| same ID:", twin.id == worker.id)
 twin.remove()
 worker.remove()
-#> created: created | PID 0
-#> started: running | has a host PID: True
-#> PID 1 inside: sleep
-#> killed: exit code 137
-#> still there: exited | same ID: True
-#> twin: same image: True | same ID: False
+# > created: created | PID 0
+# > started: running | has a host PID: True
+# > PID 1 inside: sleep
+# > killed: exit code 137
+# > still there: exited | same ID: True
+# > twin: same image: True | same ID: False
 # --8<-- [end:sdk]

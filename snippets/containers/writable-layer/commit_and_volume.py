@@ -25,8 +25,8 @@ print("volume after rm:", after.decode().strip())
 
 client.images.remove(snapshot.id)
 client.volumes.get("sdk-notes").remove()
-#> committed defaults: ['sleep', '300'] True
-#> /layer.txt kept
-#> /data/volume.txt lost
-#> volume after rm: volume
+# > committed defaults: ['sleep', '300'] True
+# > /layer.txt kept
+# > /data/volume.txt lost
+# > volume after rm: volume
 # --8<-- [end:sdk]

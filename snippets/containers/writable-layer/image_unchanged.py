@@ -16,6 +16,6 @@ tinkerer.remove()
 
 image.reload()
 print("image ID and layers unchanged:", (image.id, image.attrs["RootFS"]["Layers"]) == before)
-#> changes in the container: 3
-#> image ID and layers unchanged: True
+# > changes in the container: 3
+# > image ID and layers unchanged: True
 # --8<-- [end:sdk]

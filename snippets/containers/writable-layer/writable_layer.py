@@ -26,9 +26,9 @@ box.remove(force=True)
 fresh = client.containers.run("busybox:1.35", "sleep 300", detach=True)
 print("a new container after rm:", has_file(fresh, "/note.txt"))
 fresh.remove(force=True)
-#> box sees its note: True
-#> another container sees it: False
-#> after stop and start: True
-#> changes: [{'Path': '/note.txt', 'Kind': 1}]
-#> a new container after rm: False
+# > box sees its note: True
+# > another container sees it: False
+# > after stop and start: True
+# > changes: [{'Path': '/note.txt', 'Kind': 1}]
+# > a new container after rm: False
 # --8<-- [end:sdk]

@@ -14,7 +14,7 @@ client.images.remove(image.id)
 print("same image ID:", loaded.id == image.id)
 print("tags:", loaded.tags)
 print("runs:", client.containers.run(loaded.id, remove=True).decode().strip())
-#> same image ID: True
-#> tags: ['shipment:latest']
-#> runs: packed and shipped
+# > same image ID: True
+# > tags: ['shipment:latest']
+# > runs: packed and shipped
 # --8<-- [end:sdk]

@@ -23,8 +23,8 @@ for name, image in (("bigfile", parent), ("trimmed", child)):
 
 client.images.remove("trimmed")  # a child before its parent
 client.images.remove("bigfile")
-#> layers: 4 and 5
-#> child starts with the parent's layers: True
-#> bigfile: 7228352 bytes, of which 7228352 shared with other images
-#> trimmed: 7228352 bytes, of which 7228352 shared with other images
+# > layers: 4 and 5
+# > child starts with the parent's layers: True
+# > bigfile: 7228352 bytes, of which 7228352 shared with other images
+# > trimmed: 7228352 bytes, of which 7228352 shared with other images
 # --8<-- [end:sdk]

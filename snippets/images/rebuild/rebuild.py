@@ -20,8 +20,8 @@ print(
 )
 print("old image still there, untagged:", client.images.get(first.id).tags)
 print("old image still runs:", client.containers.run(first.id, remove=True).decode().strip())
-#> new image ID: True
-#> tag now points at: second
-#> old image still there, untagged: []
-#> old image still runs: version 1
+# > new image ID: True
+# > tag now points at: second
+# > old image still there, untagged: []
+# > old image still runs: version 1
 # --8<-- [end:sdk]

@@ -22,9 +22,9 @@ pulled = client.images.pull(reference)
 print("same image ID after pull:", pulled.id == image.id)
 print("runs:", client.containers.run(pulled.id, remove=True).decode().strip())
 client.images.remove(pulled.id)
-#> push errors: []
-#> repo digest recorded: True
-#> digest differs from image ID: True
-#> same image ID after pull: True
-#> runs: hello from version 1
+# > push errors: []
+# > repo digest recorded: True
+# > digest differs from image ID: True
+# > same image ID after pull: True
+# > runs: hello from version 1
 # --8<-- [end:sdk]

@@ -25,10 +25,10 @@ print("image still runs:", image.attrs["Config"]["Cmd"])
 print("image env:", image.attrs["Config"]["Env"])
 web.remove()
 shell.remove()
-#> web runs: ['httpd', '-f', '-p', '8080', '-h', '/srv']
-#> shell runs: ['sh', '-c', 'env | sort']
-#> shell env: ['EXTRA=1', 'GREETING=hello', 'MODE=debug', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']
-#> shell labels: docs me
-#> image still runs: ['httpd', '-f', '-p', '8080', '-h', '/srv']
-#> image env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'GREETING=hello', 'MODE=production']
+# > web runs: ['httpd', '-f', '-p', '8080', '-h', '/srv']
+# > shell runs: ['sh', '-c', 'env | sort']
+# > shell env: ['EXTRA=1', 'GREETING=hello', 'MODE=debug', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']
+# > shell labels: docs me
+# > image still runs: ['httpd', '-f', '-p', '8080', '-h', '/srv']
+# > image env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'GREETING=hello', 'MODE=production']
 # --8<-- [end:sdk]

@@ -1,4 +1,4 @@
-"""Run by tests/reliability: creates one of everything and leaves it for the harness to reap."""
+"""Run by tests/reliability: creates one of everything and leaves it for the verifier to reap."""
 
 import os
 import time
@@ -6,7 +6,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from harness.resources import LABELS
+
+from verified_docs.engines import LABELS
 
 
 def make_everything(docker_client, busybox):
