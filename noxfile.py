@@ -25,13 +25,24 @@ def install(session: nox.Session, *extras: str) -> None:
     session.install("-c", "constraints.txt", "-e", f".[{','.join(extras)}]")
 
 
+def on_engines(session: nox.Session, *args: str) -> None:
+    """pytest on every engine of the matrix at once (`--engine NAME`: on that one only)."""
+    engines: list[str] = []
+    rest = list(args)
+    while "--engine" in rest:
+        at = rest.index("--engine")
+        engines += ["--engine", rest[at + 1]]
+        del rest[at : at + 2]
+    session.run("python", "-m", "verified_docs.matrix", *engines, "--", *rest)
+
+
 def run_proofs(session: nox.Session, *args: str) -> None:
-    """The guide's proofs on both cores, writing the report; an existing path in the
-    arguments (a page, a snippet, a test file) re-proves only the tests that read it."""
+    """The guide's proofs, writing the report; an existing path in the arguments (a page, a
+    snippet, a test file) re-proves only the tests that read it."""
     changed = [f"--changed={a}" for a in args if (ROOT / a).exists()]
     rest = [a for a in args if not (ROOT / a).exists()]
     workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in rest) else BOTH_CORES
-    session.run("pytest", "tests/proofs", "--claims-report", *workers, *changed, *rest)
+    on_engines(session, "tests/proofs", "--claims-report", *workers, *changed, *rest)
 
 
 def run_unit(session: nox.Session, *args: str) -> None:
@@ -39,7 +50,7 @@ def run_unit(session: nox.Session, *args: str) -> None:
 
 
 def run_reliability(session: nox.Session, *args: str) -> None:
-    session.run("pytest", "tests/reliability", *BOTH_CORES, *args)
+    on_engines(session, "tests/reliability", *BOTH_CORES, *args)
 
 
 def check_mutations(session: nox.Session, *claims: str) -> None:

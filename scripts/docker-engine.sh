@@ -7,9 +7,13 @@ set -euo pipefail
 
 readonly WAIT_SECONDS=${DOCKER_START_TIMEOUT:-60}
 readonly LOG=${DOCKERD_LOG:-/var/log/dockerd-verified-docs.log}
+# The engine's own bridge, not docker0: newer engines started beside it (scripts/engines.sh)
+# delete an interface named docker0 when they start with their own address pools (moby's
+# configureNetworking removes the default bridge interface in that case).
+readonly BRIDGE=vd2010 BRIDGE_ADDRESS=10.220.0.1/16
 # OS packages the suite needs besides the engine: the static busybox for base images, a local
 # registry for registry lessons, Chromium for browser checks.
-readonly PACKAGES=(docker.io busybox-static docker-registry chromium git)
+readonly PACKAGES=(docker.io busybox-static docker-registry chromium git iproute2)
 
 engine_ready() { timeout 10 docker info >/dev/null 2>&1; }
 
@@ -44,8 +48,13 @@ start_dockerd() {
       rm -f "$pidfile"
     fi
   done
+  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    ip link add "$BRIDGE" type bridge
+    ip addr add "$BRIDGE_ADDRESS" dev "$BRIDGE"
+    ip link set "$BRIDGE" up
+  fi
   # Published ports bind to 127.0.0.1 unless a command names another address.
-  nohup dockerd --ip 127.0.0.1 >"$LOG" 2>&1 &
+  nohup dockerd --ip 127.0.0.1 --bridge "$BRIDGE" >"$LOG" 2>&1 &
   local dockerd_pid=$! deadline=$((SECONDS + WAIT_SECONDS))
   until engine_ready; do
     if ! process_alive "$dockerd_pid"; then

@@ -40,6 +40,7 @@ CLAIM = re.compile(r"\{:?[ \t]*\.claim[ \t]+#(?P<id>[^\s}]+)[ \t]*\}")
 CLAIM_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
 INLINE_CODE = re.compile(r"(`+).+?\1")
+VARIANT = re.compile(r"^\[on (?P<engines>[\w.+-]+(?:, [\w.+-]+)*)\]$")  # engines' own output
 EXPECTED_PRINT = re.compile(r"^# >(?: (?P<text>.*))?$")  # a Python snippet's expected output
 RUNNABLE = {".console": "transcript", ".py": "python"}
 
@@ -142,13 +143,25 @@ class Snippet:
     def section(self, name: str) -> Section | None:
         return next((s for s in self.sections if s.name == name), None)
 
-    def expected_prints(self) -> list[str]:
-        """A Python snippet's expected output: its `# > ` comment lines, in order."""
+    def expected_prints(self) -> list[tuple[int, str]]:
+        """A Python snippet's expected output: its `# > ` comment lines, with their numbers."""
         return [
-            match["text"] or ""
-            for line in self.lines
+            (number, match["text"] or "")
+            for number, line in enumerate(self.lines, start=1)
             if (match := EXPECTED_PRINT.match(line.strip()))
         ]
+
+    def engines_named(self) -> dict[str, int]:
+        """Engines that this snippet expects other output from (`[on NAME]`), and where."""
+        named: dict[str, int] = {}
+        for number, line in enumerate(self.lines, start=1):
+            text = line.strip()
+            if self.kind == "python" and (match := EXPECTED_PRINT.match(text)):
+                text = match["text"] or ""
+            if self.kind and (variant := VARIANT.match(text)):
+                for engine in variant["engines"].split(", "):
+                    named.setdefault(engine, number)
+        return named
 
 
 def parse_page(text: str, page: str) -> Page:

@@ -28,16 +28,18 @@ from typing import Any
 from markdown import Extension, Markdown
 from markdown.blockprocessors import BlockProcessor
 from markdown.inlinepatterns import InlineProcessor
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
-from verified_docs.document import REPORT, Claim, Guide
+from verified_docs.document import FENCE, INCLUDE, REPORT, VARIANT, Claim, Guide, Include
 from verified_docs.report import (
     STATUSES,
     Record,
     Report,
     Status,
     claim_status,
+    is_current,
     load_report,
     overall_status,
     records_by_test,
@@ -84,9 +86,14 @@ class SiteState:
             return "unverified"
         return overall_status(self.report, claim_id, self.digest)
 
-    def engine_status(self, claim_id: str, engine: str) -> Status:
-        assert self.report is not None
-        return claim_status(self.report, claim_id, engine, self.digest)
+    def engine_statuses(self, claim_id: str) -> dict[str, Status]:
+        """The claim's status on each engine of the report."""
+        if self.report is None:
+            return {}
+        return {
+            engine: claim_status(self.report, claim_id, engine, self.digest)
+            for engine in sorted(self.report["engines"])
+        }
 
     def records(self, claim_id: str) -> list[Record]:
         if self.report is None:
@@ -181,6 +188,112 @@ class ClaimBadges(Treeprocessor):
         link.text = "How this site is verified"
         problems += report_problems(state)
         self.ext.fail_if_publishing(f"docs/{page}", problems)
+
+
+class RealOutput(Preprocessor):
+    """A code block that only includes a transcript section shows what the verified run
+    printed instead of the transcript's notation: one block when every engine expects the same
+    output, else a tab per engine, the engine most readers have first. Runs before
+    pymdownx.snippets (priority 32), which includes the snippet text when there is no run."""
+
+    def __init__(self, md: Markdown, ext: ClaimsExtension) -> None:
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, lines: list[str]) -> list[str]:
+        state = self.ext.state()
+        out: list[str] = []
+        index = 0
+        while index < len(lines):
+            block = included_transcript(lines, index)
+            if block is None:
+                out.append(lines[index])
+                index += 1
+                continue
+            indent, include, end = block
+            shown = real_output(state, include)
+            if shown:
+                out += render_outputs(indent, shown, section_differs(state, include), state)
+            else:
+                out += lines[index : end + 1]
+            index = end + 1
+        return out
+
+
+def included_transcript(lines: list[str], index: int) -> tuple[str, Include, int] | None:
+    """(indent, include, closing line) when lines[index] opens a ```console block whose only
+    content is one include of a transcript section."""
+    opening = FENCE.match(lines[index])
+    if not opening or opening["lang"] != "console" or index + 2 >= len(lines):
+        return None
+    include = INCLUDE.match(lines[index + 1])
+    if include is None or lines[index + 2].strip() != opening["fence"]:
+        return None
+    if not include["path"].endswith(".console") or not include["section"]:
+        return None
+    found = Include("", index + 2, include["path"], include["section"])
+    return opening["indent"], found, index + 2
+
+
+def section_differs(state: SiteState, include: Include) -> bool:
+    """Whether the section expects some engine to print something else (`[on NAME]`)."""
+    snippet = state.guide.snippets[include.path]
+    section = snippet.section(include.section or "")
+    assert section is not None
+    return any(VARIANT.match(line.strip()) for line in snippet.lines[section.start : section.end])
+
+
+def real_output(state: SiteState, include: Include) -> dict[str, list[str]]:
+    """Each engine's real output of the included section; empty without a passing run."""
+    snippet = state.guide.snippets.get(include.path)
+    section = snippet.section(include.section or "") if snippet else None
+    if state.report is None or snippet is None or section is None:
+        return {}
+    shown: dict[str, list[str]] = {}
+    for record in state.report["records"]:
+        if record["outcome"] != "passed" or not is_current(record, state.digest):
+            continue
+        for item in record["evidence"]:
+            if item["label"] != include.path or "steps" not in item:
+                continue
+            lines: list[str] = []
+            for step in item["steps"]:
+                if section.start < step["line"] < section.end:
+                    lines += [f"$ {step['command']}", *step["output"]]
+            shown[record["engine"]] = lines
+    return shown
+
+
+READERS_ENGINE = "28.5-containerd"  # what a fresh install runs: its output comes first
+
+
+def engine_label(engine: str, facts: dict[str, str] | None) -> str:
+    if not facts:
+        return engine
+    store = facts.get("image_store", "classic")
+    return f"Docker {facts['version'].split('+')[0]}, {store} image store"
+
+
+def render_outputs(
+    indent: str, shown: dict[str, list[str]], differ: bool, state: SiteState
+) -> list[str]:
+    """One console block, or a tab per engine where the snippet expects engines to differ."""
+    facts = state.report["engines"] if state.report else {}
+    engines = sorted(
+        shown, key=lambda e: (e != READERS_ENGINE, [-int(n) for n in re.findall(r"\d+", e)])
+    )
+
+    def block(pad: str, engine: str) -> list[str]:
+        body = [f"{pad}{line}" if line else "" for line in shown[engine]]
+        return [f"{pad}```console", *body, f"{pad}```"]
+
+    if not differ or len(engines) == 1:
+        return block(indent, engines[0])
+    out: list[str] = []
+    for engine in engines:
+        label = engine_label(engine, facts.get(engine))
+        out += [f'{indent}=== "{label}"', "", *block(indent + "    ", engine), ""]
+    return out
 
 
 class MeasuredValue(InlineProcessor):
@@ -306,11 +419,14 @@ def render_report(
         _add(heading, "a", page, href=ext.link_from_report(page))
         body = _table(parent, ["Claim", "Status", "Proved by", "Evidence"])
         for claim in claims:
-            render_claim_row(body, claim, state.status(claim.id), state.records(claim.id), ext)
+            render_claim_row(
+                body, state, claim, state.status(claim.id), state.records(claim.id), ext
+            )
 
 
 def render_claim_row(
     body: etree.Element,
+    state: SiteState,
     claim: Claim,
     status: Status,
     records: list[Record],
@@ -318,7 +434,9 @@ def render_claim_row(
 ) -> None:
     row = _add(body, "tr", id=claim.id)
     _add(_add(row, "td"), "a", claim.id, href=ext.link_from_report(claim.page, claim.id))
-    _add(row, "td", BADGE_TEXT[status], class_=f"claim-status claim-status--{status}")
+    cell = _add(row, "td", BADGE_TEXT[status], class_=f"claim-status claim-status--{status}")
+    for engine, engine_status in state.engine_statuses(claim.id).items():
+        _add(cell, "div", f"{engine}: {engine_status}")
     tests_cell = _add(row, "td")
     evidence_cell = _add(row, "td")
     if not records:
@@ -379,7 +497,17 @@ class ClaimsExtension(Extension):
                 "title": f"Claim {claim.id}: {status}. {state.provenance()}",
             },
         )
+        engines = state.engine_statuses(claim.id)
+        verified = [name for name, engine_status in engines.items() if engine_status == "verified"]
         badge.text = BADGE_TEXT[status]
+        if engines:
+            badge.text = f"{BADGE_TEXT[status].split()[0]} {len(verified)}/{len(engines)} engines"
+        badge.set(
+            "title",
+            f"Claim {claim.id}: {status}; "
+            + ", ".join(f"{name}: {s}" for name, s in engines.items())
+            + f". {state.provenance()}",
+        )
         return badge
 
     def fail_if_publishing(self, where: str, problems: list[str]) -> None:
@@ -390,6 +518,8 @@ class ClaimsExtension(Extension):
         raise ClaimsNotVerified(f"{where}: " + "; ".join(problems))
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown API)
+        # Before pymdownx.snippets (priority 32) includes the snippet's own text.
+        md.preprocessors.register(RealOutput(md, self), "real_output", 33)
         md.parser.blockprocessors.register(VerificationReport(md, self), "verification_report", 95)
         md.inlinePatterns.register(MeasuredValue(md, self), "measured_value", 175)
         # After attr_list (priority 8), which turns `{ .claim #id }` into attributes.

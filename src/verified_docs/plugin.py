@@ -14,7 +14,9 @@ Registered through the `pytest11` entry point; works under pytest-xdist.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import os
 import subprocess
 import uuid
@@ -218,12 +220,24 @@ def docker_client() -> Iterator[docker.DockerClient]:
         client.close()
 
 
-@pytest.fixture
-def evidence(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
-    """Record output that proves a claim; the verification page shows it (escaped)."""
+@pytest.fixture(scope="session")
+def engine(docker_client: docker.DockerClient) -> dict[str, str]:
+    """What the engine says of itself, and its name in the matrix (e.g. `28.5-containerd`)."""
+    from verified_docs.engines import describe
 
-    def record(label: str, text: str) -> None:
-        request.node.user_properties.append((EVIDENCE, {"label": label, "text": text}))
+    return describe(docker_client)
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> Callable[..., None]:
+    """Record output that proves a claim; the pages show it (escaped). `steps`: what each
+    command of a snippet printed, by line, so that pages can show a section's real output."""
+
+    def record(label: str, text: str, steps: list[Any] | None = None) -> None:
+        item: dict[str, Any] = {"label": label, "text": text}
+        if steps is not None:
+            item["steps"] = steps
+        request.node.user_properties.append((EVIDENCE, item))
 
     return record
 
@@ -242,8 +256,9 @@ def measure(request: pytest.FixtureRequest) -> Callable[[str, float, str], None]
 @pytest.fixture
 def run_snippet_on_engine(
     docker_client: docker.DockerClient,
+    engine: dict[str, str],
     request: pytest.FixtureRequest,
-    evidence: Callable[[str, str], None],
+    evidence: Callable[..., None],
 ) -> Callable[[Snippet, Mapping[str, str]], str]:
     """Run a snippet against the engine; `substitutions` map what the reader sees to what this
     run uses (a base image's stand-in, a registry's port). Returns the evidence."""
@@ -253,8 +268,10 @@ def run_snippet_on_engine(
     guide = guide_of(request.config)
 
     def run(snippet: Snippet, substitutions: Mapping[str, str]) -> str:
-        result = run_snippet(snippet, guide, docker_client, substitutions, update=update)
-        evidence(snippet.path, result.evidence)
+        result = run_snippet(
+            snippet, guide, docker_client, substitutions, engine=engine["name"], update=update
+        )
+        evidence(snippet.path, result.evidence, result.steps)
         if os.environ.get("VERIFIED_DOCS_MEASURE_OVERHEAD"):  # nox -s bench
             plain = replay_plain(result, docker_client)
             request.node.user_properties.append(
@@ -328,6 +345,12 @@ class ReportWriter:
         engine = self.engine or _engine()
         for record in self.records.values():
             record["engine"] = engine["name"]
+        with report_lock(self.path):  # the matrix's runs, one per engine, share the report
+            self.write(session, guide, digest, engine)
+
+    def write(
+        self, session: pytest.Session, guide: Guide, digest: Digest, engine: dict[str, str]
+    ) -> None:
         previous = load_report(self.path)
         records = merge(previous, self.records.values(), digest)
         known = {r["nodeid"]: r["claims"] for r in records} | self.known
@@ -363,6 +386,17 @@ class ReportWriter:
                 + (f", {carried} records carried over" if carried else "")
                 + ")"
             )
+
+
+@contextlib.contextmanager
+def report_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _now() -> str:

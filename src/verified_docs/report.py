@@ -22,9 +22,17 @@ SCHEMA = 2
 Digest = Callable[[str], "str | None"]  # a project file's sha256 now (None: it is gone)
 
 
+class StepOutput(TypedDict):
+    line: int  # of the command in its snippet
+    command: str
+    output: list[str]  # as printed, with the snippet's names
+    exit_code: int
+
+
 class Evidence(TypedDict):
     label: str
     text: str
+    steps: NotRequired[list[StepOutput]]  # a snippet's real output, command by command
 
 
 class Record(TypedDict):

@@ -27,8 +27,9 @@ from pathlib import Path, PurePosixPath
 import docker
 
 from verified_docs import transcripts
-from verified_docs.document import Guide, Snippet
+from verified_docs.document import Guide, Snippet, parse_snippet
 from verified_docs.engines import LABELS, PROJECT, ignoring_gone, remove_images
+from verified_docs.report import StepOutput
 
 COMMAND_TIMEOUT = float(os.environ.get("VERIFIED_DOCS_COMMAND_TIMEOUT", "60"))
 SHIM = Path(__file__).with_name("docker-shim")
@@ -58,6 +59,7 @@ class SnippetRun:
     path: Path
     transcript: transcripts.Transcript
     evidence: str
+    steps: list[StepOutput]
     mapping: dict[str, str]  # reader's names -> this run's names
     suffix: str
     seconds: float  # wall time through the harness, staging and clean-up included
@@ -164,11 +166,10 @@ def clean_up_named(client: docker.DockerClient, suffix: str, registries: list[st
 
 
 @contextlib.contextmanager
-def one_at_a_time(folder: Path) -> Iterator[None]:
-    """Snippets of one folder build the same files into the same images, so they take turns,
-    across xdist workers and concurrent runs on this machine (the engine shares its cache)."""
-    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
-    with open(Path(tempfile.gettempdir(), f"{PROJECT}-{key}.lock"), "w") as lock:
+def one_at_a_time(key: str) -> Iterator[None]:
+    """A machine-wide lock named by `key`, for this project's runs."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir(), f"{PROJECT}-{digest}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -180,10 +181,34 @@ def parse(snippet: Snippet, root: Path) -> transcripts.Transcript:
     """The commands a snippet runs, with their expected output."""
     path = root / snippet.path
     if snippet.kind == "python":
-        name = PurePosixPath(snippet.path).name
-        step = transcripts.Step(f"python {name}", 1, snippet.expected_prints())
+        step = transcripts.Step(f"python {PurePosixPath(snippet.path).name}", 1)
+        step.expected, step.variants = transcripts.parse_output(snippet.expected_prints(), path)
         return transcripts.Transcript(path, [step])
     return transcripts.parse_transcript(path)
+
+
+def update_snippet(
+    snippet: Snippet, root: Path, engine: str | None, changes: list[tuple[int, list[str], int]]
+) -> None:
+    """Write what this engine printed into the snippet file, as it is now: the matrix's runs
+    update one file in turn, each its own engine's output (see transcripts.update)."""
+    path = root / snippet.path
+    with one_at_a_time(f"write:{path}"):
+        fresh = parse_snippet(path.read_text(encoding="utf-8"), snippet.path)
+        steps = {step.line: step for step in parse(fresh, root).steps}
+        for line, output, exit_code in changes:
+            transcripts.update(steps[line], engine, output, exit_code)
+        changed = [steps[line] for line, _, _ in changes]
+        if fresh.kind == "transcript":
+            transcripts.rewrite_outputs(path, changed)
+            return
+        lines = list(fresh.lines)
+        prints = [n for n in range(1, len(lines) + 1) if fresh.prints_at(n)]
+        first = lines[prints[0] - 1]
+        indent = first[: len(first) - len(first.lstrip())]
+        block = [f"{indent}# > {line}".rstrip() for line in changed[0].output_lines()]
+        lines[prints[0] - 1 : prints[-1]] = block
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def run_snippet(
@@ -192,10 +217,13 @@ def run_snippet(
     client: docker.DockerClient,
     substitutions: Mapping[str, str],
     *,
+    engine: str | None = None,
     update: bool = False,
     timeout: float = COMMAND_TIMEOUT,
 ) -> SnippetRun:
-    """Run every command of the snippet; raise TranscriptMismatch on a difference."""
+    """Run every command of the snippet on the engine (its name chooses the expected output
+    where engines differ); raise TranscriptMismatch on a difference. With `update`, write
+    what this engine printed into the snippet instead (see transcripts.update)."""
     started = time.monotonic()
     path = guide.root / snippet.path
     transcript = parse(snippet, guide.root)
@@ -207,9 +235,15 @@ def run_snippet(
     reverse = {actual: reader for reader, actual in mapping.items()}
     pages = ", ".join(f"docs/{page}" for page in guide.pages_including(snippet.path)) or "no page"
     evidence: list[str] = []
+    shown: list[StepOutput] = []  # what each command really printed, for the pages
     failures: list[str] = []
-    actual_outputs: dict[int, tuple[list[str], int]] = {}
-    with one_at_a_time(path.parent), tempfile.TemporaryDirectory(prefix=f"{PROJECT}-") as scratch:
+    changes: list[tuple[int, list[str], int]] = []  # step line, output, exit status
+    # Snippets of one folder build the same files into the same images: on one engine (whose
+    # build cache they share) they take turns, across xdist workers and concurrent runs.
+    with (
+        one_at_a_time(f"{engine}:{path.parent}"),
+        tempfile.TemporaryDirectory(prefix=f"{PROJECT}-") as scratch,
+    ):
         workdir = Path(scratch, "work")
         shim_dir = Path(scratch, "bin")
         workdir.mkdir()
@@ -229,29 +263,35 @@ def run_snippet(
                         "was killed"
                     ) from None
                 # The run's names are unique, so they are mapped back wherever they appear.
-                output = transcripts.normalise(replace_tokens(raw, reverse, after_slash=True))
+                printed = replace_tokens(raw, reverse, after_slash=True)
+                output = transcripts.normalise(printed)
                 evidence.extend(transcripts.render(step, output, exit_code))
-                if exit_code == step.exit_code and transcripts.output_matches(
-                    step.expected, output
-                ):
-                    continue
-                actual_outputs[step.line] = (output, exit_code)
-                failures.append(
-                    f"{where}: output of `{step.command}` differs\n"
-                    + transcripts.diff(step, output, exit_code)
+                shown.append(
+                    {
+                        "line": step.line,
+                        "command": step.command,
+                        "output": transcripts.as_printed(printed),
+                        "exit_code": exit_code,
+                    }
                 )
+                if transcripts.matches(step.expectation(engine), output, exit_code):
+                    continue
+                failures.append(
+                    f"{where}: output of `{step.command}` differs on engine {engine}\n"
+                    + transcripts.diff(step, engine, output, exit_code)
+                )
+                changes.append((step.line, output, exit_code))
         finally:
             clean_up_named(client, suffix, registries)
-    if failures and update and snippet.kind == "transcript":
-        transcripts.rewrite_outputs(path, actual_outputs)
+    if failures and update:
+        update_snippet(snippet, guide.root, engine, changes)
         failures = [
             f"{snippet.path}: expected output rewritten from this run; review with `git diff`"
         ]
     if failures:
         raise TranscriptMismatch("\n\n".join(failures))
-    return SnippetRun(
-        path, transcript, "\n".join(evidence), mapping, suffix, time.monotonic() - started
-    )
+    seconds = time.monotonic() - started
+    return SnippetRun(path, transcript, "\n".join(evidence), shown, mapping, suffix, seconds)
 
 
 def replay_plain(result: SnippetRun, client: docker.DockerClient) -> float:

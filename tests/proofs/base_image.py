@@ -70,6 +70,22 @@ def _pull_and_label(client: docker.DockerClient, registry: str, local_ref: str) 
     return image.id
 
 
+def busybox_rootfs(rootfs: Path) -> None:
+    """/bin/busybox, a link per applet (as `busybox --install -s` makes), /tmp and /root: the
+    files of Docker Hub's one-layer busybox image, from Debian's static binary."""
+    (rootfs / "bin").mkdir(parents=True)
+    shutil.copy2(BUSYBOX_BINARY, rootfs / "bin" / "busybox")
+    applets = subprocess.run(
+        [str(BUSYBOX_BINARY), "--list"], capture_output=True, text=True, check=True, timeout=10
+    ).stdout.split()
+    for applet in applets:
+        if applet != "busybox":
+            (rootfs / "bin" / applet).symlink_to("busybox")
+    for folder, mode in (("tmp", 0o1777), ("root", 0o700)):
+        (rootfs / folder).mkdir()
+        (rootfs / folder).chmod(mode)
+
+
 def provision_busybox(client: docker.DockerClient, dockerfile: Path) -> BaseImage:
     """The stand-in for `busybox:1.35`, built from `dockerfile` (or pulled, see above)."""
     local_ref = f"{PROJECT}/busybox:{RUN_ID}-{os.getpid()}"
@@ -86,12 +102,13 @@ def provision_busybox(client: docker.DockerClient, dockerfile: Path) -> BaseImag
             )
         with tempfile.TemporaryDirectory() as context:
             shutil.copy2(dockerfile, context)
-            shutil.copy2(BUSYBOX_BINARY, Path(context, "busybox"))
+            busybox_rootfs(Path(context, "rootfs"))
             built = DockerImage(path=context, tag=local_ref, clean_up=False, labels=LABELS)
             built.build()
             image_id = built.get_wrapped_image().id
         how = (
-            "built FROM scratch with snippets/base-image/Dockerfile and Debian busybox-static "
+            "built in one layer FROM scratch with snippets/base-image/Dockerfile and Debian "
+            "busybox-static "
             f"{_package_version('busybox-static')}"
         )
     seconds = time.monotonic() - started

@@ -83,7 +83,7 @@ def test_a_verified_claim_gets_a_badge_linking_to_its_evidence(project):
     html = render(project, "page.md", publish=True)
     assert 'id="tag-moves"' in html
     assert 'href="verification.md#tag-moves"' in html
-    assert "✓ verified" in html
+    assert "✓ 1/1 engines" in html
     assert "Docker Engine 20.10.24 (linux/amd64), 2026-11-27, commit 0123456789ab" in html
 
 
@@ -112,7 +112,7 @@ def test_publishing_fails_without_a_report(project):
 def test_a_claim_whose_proof_read_other_files_is_stale(project):
     write(project, a_report(project))
     (project / "docs" / "page.md").write_text("Edited.\n\n" + PAGE)
-    assert "↻ stale" in render(project, "page.md")
+    assert "↻ 0/1 engines" in render(project, "page.md")
     with pytest.raises(ClaimsNotVerified, match=r"claim 'tag-moves' .* is stale"):
         render(project, "page.md", publish=True)
 
@@ -139,3 +139,51 @@ def test_measurements_come_from_the_report(project):
     (project / "docs" / "speed.md").write_text("Start: [[measured:container-start]].\n")
     write(project, report)
     assert ">412.5 ms</span>" in render(project, "speed.md", publish=True)
+
+
+SECTION = (
+    "# --8<-- [start:s] proves: tag-moves\n$ docker tag a b\n$ docker image ls b\n[ID]\n"
+    "[on 28.5-containerd]\n[ID] [DIGEST]\n# --8<-- [end:s]\n"
+)
+BLOCK = '```console\n--8<-- "snippets/t/t.console:s"\n```\n'
+
+
+def a_run(project, engine, printed):
+    record = a_record(project)
+    record["engine"] = engine
+    steps = [
+        {"line": 2, "command": "docker tag a b", "output": [], "exit_code": 0},
+        {"line": 3, "command": "docker image ls b", "output": [printed], "exit_code": 0},
+    ]
+    record["evidence"] = [{"label": "snippets/t/t.console", "text": "", "steps": steps}]
+    record["inputs"] = {}
+    return record
+
+
+def test_pages_show_each_engines_real_output_in_tabs_where_engines_differ(project):
+    (project / "snippets" / "t").mkdir()
+    (project / "snippets" / "t" / "t.console").write_text(SECTION)
+    (project / "docs" / "page.md").write_text(PAGE + "\n" + BLOCK)
+    report = a_report(
+        project, a_run(project, "20.10", "4b5c1e"), a_run(project, "28.5-containerd", "9f8e7d")
+    )
+    report["engines"]["28.5-containerd"] = ENGINE | {
+        "version": "28.5.2",
+        "image_store": "containerd",
+    }
+    write(project, report)
+    md = markdown.Markdown(
+        extensions=[
+            "attr_list",
+            "pymdownx.tabbed",
+            "pymdownx.superfences",
+            "verified_docs.extension",
+        ],
+        extension_configs={"verified_docs.extension": {"root": str(project)}},
+    )
+    html = md.convert((project / "docs" / "page.md").read_text())
+    assert "[ID]" not in html  # the notation stays in the snippet
+    assert html.index("Docker 28.5.2, containerd image store") < html.index(
+        "Docker 20.10.24, classic"
+    )
+    assert "9f8e7d" in html and "4b5c1e" in html
