@@ -36,7 +36,10 @@ SECTION = re.compile(
     r"--8<--[ \t]+\[(?P<kind>start|end):(?P<name>[a-z][-_0-9a-z]*)\]"
     r"(?:[ \t]+proves:(?P<claims>.*))?"
 )
-CLAIM = re.compile(r"\{:?[ \t]*\.claim[ \t]+#(?P<id>[^\s}]+)[ \t]*\}")
+CLAIM = re.compile(
+    r"\{:?[ \t]*\.claim[ \t]+#(?P<id>[^\s}]+)"
+    r"(?:[ \t]+data-engines=\"(?P<engines>[^\"]*)\")?[ \t]*\}"
+)
 CLAIM_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
 INLINE_CODE = re.compile(r"(`+).+?\1")
@@ -59,6 +62,10 @@ class Claim:
     page: str  # relative to docs/, with forward slashes
     line: int
     text: str  # the statement, as written in Markdown
+    engines: tuple[str, ...] = ()  # where it holds (`data-engines="..."`); () is everywhere
+
+    def in_scope(self, engine: str) -> bool:
+        return not self.engines or engine in self.engines
 
     @property
     def location(self) -> str:
@@ -201,7 +208,8 @@ def parse_page(text: str, page: str) -> Page:
             statement = " ".join(
                 CLAIM.sub("", part).strip() for part in lines[paragraph_start : index + 1]
             ).strip()
-            claims.append(Claim(claim_id, page, number, statement))
+            scope = tuple((match["engines"] or "").split())
+            claims.append(Claim(claim_id, page, number, statement, scope))
     return Page(page, lines, tuple(claims), tuple(includes), tuple(blocks), tuple(links))
 
 

@@ -84,15 +84,17 @@ class SiteState:
     def status(self, claim_id: str) -> Status:
         if self.report is None:
             return "unverified"
-        return overall_status(self.report, claim_id, self.digest)
+        return overall_status(self.report, claim_id, self.digest, self.claims[claim_id].engines)
 
     def engine_statuses(self, claim_id: str) -> dict[str, Status]:
-        """The claim's status on each engine of the report."""
+        """The claim's status on each engine of its scope that the report ran."""
         if self.report is None:
             return {}
+        claim = self.claims[claim_id]
         return {
             engine: claim_status(self.report, claim_id, engine, self.digest)
             for engine in sorted(self.report["engines"])
+            if claim.in_scope(engine)
         }
 
     def records(self, claim_id: str) -> list[Record]:
@@ -146,10 +148,65 @@ def report_problems(state: SiteState) -> list[str]:
     """Problems with the report as a whole, independent of any one page."""
     if state.report is None:
         return ["there is no verification report: run `nox -s verify` first"]
-    named = {claim for claims in state.report["tests"].values() for claim in claims}
-    return [
+    report = state.report
+    named = {claim for claims in report["tests"].values() for claim in claims}
+    problems = [
         f"the report proves claim {claim_id!r}, which no page makes"
         for claim_id in sorted(named - set(state.claims))
+    ]
+    ran = set(report["engines"])
+    for snippet in state.guide.runnable:
+        for engine, line in snippet.engines_named().items():
+            if engine not in ran:
+                problems.append(
+                    f"{snippet.path}:{line}: expects output [on {engine}], but no engine of the "
+                    f"report is {engine} (engines: {', '.join(sorted(ran))}): an unreached branch"
+                )
+    for claim in state.claims.values():
+        problems += [
+            f"{claim.location}: claim {claim.id!r} is scoped to engine {engine}, which the "
+            "report did not run"
+            for engine in claim.engines
+            if engine not in ran
+        ]
+        problems += [
+            f"{claim.location}: claim {claim.id!r} says it holds on "
+            f"{', '.join(claim.engines)}, but its proofs pass on {engine} too and its snippets "
+            "show no difference there: widen its scope or show the difference"
+            for engine in sorted(ran - set(claim.engines))
+            if claim.engines
+            and claim_status(report, claim.id, engine, state.digest) == "verified"
+            and not shows_difference(state, claim.id, engine)
+        ]
+    return problems + unreached_branches(report)
+
+
+def shows_difference(state: SiteState, claim_id: str, engine: str) -> bool:
+    """Whether a section that binds the claim expects other output from `engine`."""
+    for snippet in state.guide.runnable:
+        for section in snippet.sections:
+            if claim_id in section.claims:
+                lines = snippet.lines[section.start : section.end]
+                if any(
+                    (variant := VARIANT.match(line.strip().removeprefix("# > ")))
+                    and engine in variant["engines"].split(", ")
+                    for line in lines
+                ):
+                    return True
+    return False
+
+
+def unreached_branches(report: Report) -> list[str]:
+    """Branches a proof declares (`@pytest.mark.branches`) that no engine's run took."""
+    declared: dict[str, set[str]] = {}
+    reached: dict[str, set[str]] = {}
+    for record in report["records"]:
+        declared.setdefault(record["nodeid"], set()).update(record.get("branches_declared", []))
+        reached.setdefault(record["nodeid"], set()).update(record.get("branches_reached", []))
+    return [
+        f"{nodeid}: branch {branch!r} ran on no engine of the report (an unreached branch)"
+        for nodeid, branches in sorted(declared.items())
+        for branch in sorted(branches - reached[nodeid])
     ]
 
 

@@ -57,6 +57,8 @@ INPUTS = "verified_docs.inputs"
 EVIDENCE = "verified_docs.evidence"
 BASE_IMAGE = "verified_docs.base_image"
 MEASUREMENT = "verified_docs.measurement"
+BRANCH = "verified_docs.branch"
+BRANCHES = "verified_docs.branches"  # declared
 OVERHEAD = "verified_docs.overhead"  # harness vs plain docker CLI seconds, per snippet
 KNOWN = pytest.StashKey[dict[str, list[str]]]()  # every collected proof -> its claims
 WORKER_KNOWN = "verified_docs_known"
@@ -88,6 +90,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "claim(*ids): the claim(s) this test checks")
+    config.addinivalue_line(
+        "markers",
+        "branches(*names): the engine-dependent branches of this test; each must run on some "
+        "engine of the matrix (take one with the `branch` fixture)",
+    )
     # One run ID for the controller and its xdist workers (started later), before any import
     # of verified_docs.engines reads it.
     os.environ.setdefault("VERIFIED_DOCS_RUN_ID", uuid.uuid4().hex[:10])
@@ -167,6 +174,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ]
         if claims and not problems:
             item.user_properties.append((CLAIMS, claims))
+            declared = [b for mark in item.iter_markers("branches") for b in mark.args]
+            item.user_properties.append((BRANCHES, declared))
             item.user_properties.append((INPUTS, inputs_of(item, claims, guide, digest)))
     if problems:
         raise pytest.UsageError("\n".join(problems))
@@ -175,10 +184,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if hasattr(config, "workerinput"):
         config.workeroutput[WORKER_KNOWN] = known  # type: ignore[attr-defined]
     changed = [_project_path(p, guide.root) for p in config.getoption("--changed")]
-    if changed:
-        keep = [item for item in items if _reads_any(item, changed)]
+    engine = _engine_name() if any(c.engines for c in guide.claims.values()) else None
+    if changed or engine:
+        keep = [
+            item
+            for item in items
+            if (not changed or _reads_any(item, changed))
+            and (engine is None or _in_scope(item, guide, engine))
+        ]
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
+
+
+def _in_scope(item: pytest.Item, guide: Guide, engine: str) -> bool:
+    """Whether the test proves something on this engine: a test whose claims all hold only
+    elsewhere (`data-engines`) doesn't run here."""
+    claims = claims_of(item)
+    return not claims or any(guide.claims[c].in_scope(engine) for c in claims)
+
+
+def _engine_name() -> str | None:
+    if named := os.environ.get("VERIFIED_DOCS_ENGINE"):
+        return named
+    return _engine().get("name")
 
 
 def _project_path(path: str, root: Path) -> str:
@@ -240,6 +268,21 @@ def evidence(request: pytest.FixtureRequest) -> Callable[..., None]:
         request.node.user_properties.append((EVIDENCE, item))
 
     return record
+
+
+@pytest.fixture
+def branch(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """`branch("containerd store")` records that the test took that engine-dependent branch;
+    the publish build fails when a branch the test declares (`@pytest.mark.branches(...)`)
+    ran on no engine of the matrix."""
+    declared = [b for mark in request.node.iter_markers("branches") for b in mark.args]
+
+    def take(name: str) -> None:
+        if name not in declared:
+            raise pytest.UsageError(f"{request.node.nodeid}: branch {name!r} is not declared")
+        request.node.user_properties.append((BRANCH, name))
+
+    return take
 
 
 @pytest.fixture
@@ -317,6 +360,8 @@ class ReportWriter:
                 "claims": properties[CLAIMS],
                 "evidence": [],
                 "inputs": properties[INPUTS],
+                "branches_declared": properties.get(BRANCHES, []),
+                "branches_reached": [],
             },
         )
         record["duration"] += report.duration
@@ -333,6 +378,8 @@ class ReportWriter:
                 self.base_images[value["stands_for"]] = value
             elif key == MEASUREMENT:
                 self.measurements[value["name"]] = value
+            elif key == BRANCH and value not in record.setdefault("branches_reached", []):
+                record["branches_reached"].append(value)
             elif key == OVERHEAD and value not in self.overhead:
                 self.overhead.append(value)
 
@@ -375,7 +422,10 @@ class ReportWriter:
         if self.overhead:
             report["overhead"] = self.overhead
         save_report(report, self.path)
-        statuses = [overall_status(report, claim_id, digest) for claim_id in guide.claims]
+        statuses = [
+            overall_status(report, claim.id, digest, claim.engines)
+            for claim in guide.claims.values()
+        ]
         carried = len(records) - len(self.records)
         summary = ", ".join(f"{statuses.count(s)} {s}" for s in STATUSES if statuses.count(s))
         terminal = session.config.pluginmanager.get_plugin("terminalreporter")

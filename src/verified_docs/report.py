@@ -44,6 +44,8 @@ class Record(TypedDict):
     claims: list[str]
     evidence: list[Evidence]
     inputs: dict[str, str]  # project path -> sha256 of what the test read
+    branches_declared: NotRequired[list[str]]  # @pytest.mark.branches: what must run somewhere
+    branches_reached: NotRequired[list[str]]  # the branches this run took
 
 
 class Report(TypedDict):
@@ -88,9 +90,13 @@ def claim_status(report: Report, claim_id: str, engine: str, digest: Digest) -> 
     return "verified"
 
 
-def overall_status(report: Report, claim_id: str, digest: Digest) -> Status:
-    """The worst of the claim's statuses over the report's engines."""
-    statuses = [claim_status(report, claim_id, engine, digest) for engine in report["engines"]]
+def overall_status(
+    report: Report, claim_id: str, digest: Digest, scope: Iterable[str] = ()
+) -> Status:
+    """The worst of the claim's statuses over the engines of its scope (default: the
+    report's engines); unverified when none of them ran."""
+    engines = list(scope) or list(report["engines"])
+    statuses = [claim_status(report, claim_id, engine, digest) for engine in engines]
     return min(statuses, key=SEVERITY.index, default="unverified")
 
 
