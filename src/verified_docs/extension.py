@@ -32,7 +32,17 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
-from verified_docs.document import FENCE, INCLUDE, REPORT, VARIANT, Claim, Guide, Include
+from verified_docs.document import (
+    FENCE,
+    INCLUDE,
+    REPORT,
+    VARIANT,
+    Claim,
+    Guide,
+    Include,
+    Section,
+    Snippet,
+)
 from verified_docs.report import (
     STATUSES,
     Record,
@@ -49,6 +59,7 @@ from verified_docs.report import (
 log = logging.getLogger("mkdocs.verified_docs")
 
 REPORT_MARKER = "[[verification-report]]"
+DIFFERENCES_MARKER = "[[engine-differences]]"
 MEASURED = r"\[\[measured:(?P<name>[a-z0-9][a-z0-9-]*)\]\]"
 BADGE_TEXT: dict[str, str] = {
     "verified": "✓ verified",
@@ -396,6 +407,102 @@ class VerificationReport(BlockProcessor):
         self.ext.fail_if_publishing(f"docs/{self.ext.verification_page}", problems)
 
 
+class EngineDifferences(BlockProcessor):
+    """Replace the `[[engine-differences]]` paragraph with the claims whose results or output
+    differ between engines, each with the real output of every engine where it differs."""
+
+    def __init__(self, md: Markdown, ext: ClaimsExtension) -> None:
+        super().__init__(md.parser)
+        self.ext = ext
+
+    def test(self, parent: etree.Element, block: str) -> bool:
+        return block.strip() == DIFFERENCES_MARKER
+
+    def run(self, parent: etree.Element, blocks: list[str]) -> None:
+        blocks.pop(0)
+        state = self.ext.state()
+        if state.report is None:
+            _add(parent, "p", "No verification report yet: run `nox -s verify`.")
+            return
+        engines = sorted(state.report["engines"], key=engine_order)
+        listed = 0
+        for page in state.guide.pages.values():
+            for claim in page.claims:
+                statuses = {
+                    e: state.engine_statuses(claim.id).get(e, "not claimed") for e in engines
+                }
+                steps = differing_steps(state, claim.id)
+                if len(set(statuses.values())) == 1 and not steps and not claim.engines:
+                    continue
+                listed += 1
+                heading = _add(parent, "h3", id=f"differs-{claim.id}")
+                _add(heading, "a", claim.text, href=self.ext.link_from_report(claim.page, claim.id))
+                rows = _table(parent, ["Engine", "Status"])
+                for engine in engines:
+                    row = _add(rows, "tr")
+                    _add(row, "td", engine_label(engine, state.report["engines"][engine]))
+                    _add(row, "td", statuses[engine])
+                for command, outputs in steps:
+                    details = _add(parent, "details")
+                    _add(_add(details, "summary"), "code", f"$ {command}")
+                    for engine in engines:
+                        if engine in outputs:
+                            _add(
+                                details, "p", engine_label(engine, state.report["engines"][engine])
+                            )
+                            _add(_add(details, "pre"), "code", "\n".join(outputs[engine]))
+        _add(parent, "p", f"{listed} claims differ between the engines of this report.")
+
+
+def engine_order(engine: str) -> tuple[bool, list[int]]:
+    """The engine most readers have first, then the newest."""
+    return engine != READERS_ENGINE, [-int(n) for n in re.findall(r"\d+", engine)]
+
+
+def differing_steps(state: SiteState, claim_id: str) -> list[tuple[str, dict[str, list[str]]]]:
+    """Commands, in the sections that bind the claim, whose expected output differs between
+    engines (`[on NAME]`), with what each engine really printed."""
+    found: list[tuple[str, dict[str, list[str]]]] = []
+    assert state.report is not None
+    for snippet in state.guide.runnable:
+        for section in snippet.sections:
+            if claim_id not in section.claims or not section_has_variants(snippet, section):
+                continue
+            outputs: dict[int, dict[str, list[str]]] = {}
+            commands: dict[int, str] = {}
+            for record in state.report["records"]:
+                for item in record["evidence"]:
+                    if item["label"] != snippet.path:
+                        continue
+                    for step in item.get("steps", []):
+                        if section.start < step["line"] < section.end:
+                            commands[step["line"]] = step["command"]
+                            outputs.setdefault(step["line"], {})[record["engine"]] = step["output"]
+            for line in sorted(outputs):
+                if variant_after(snippet, line):
+                    found.append((commands[line], outputs[line]))
+    return found
+
+
+def section_has_variants(snippet: Snippet, section: Section) -> bool:
+    return any(
+        VARIANT.match(line.strip().removeprefix("# > "))
+        for line in snippet.lines[section.start : section.end]
+    )
+
+
+def variant_after(snippet: Snippet, line: int) -> bool:
+    """Whether the step at `line` (a transcript's command; a Python script's one run) has
+    an `[on NAME]` block before the next command."""
+    for text in snippet.lines[line:]:
+        stripped = text.strip().removeprefix("# > ")
+        if snippet.kind == "transcript" and text.startswith("$ "):
+            return False
+        if VARIANT.match(stripped):
+            return True
+    return False
+
+
 def _add(parent: etree.Element, tag: str, text: str = "", **attrs: str) -> etree.Element:
     element = etree.SubElement(parent, tag, {k.rstrip("_"): v for k, v in attrs.items()})
     element.text = AtomicString(text)  # plain text: never parsed as Markdown or HTML
@@ -578,6 +685,7 @@ class ClaimsExtension(Extension):
         # Before pymdownx.snippets (priority 32) includes the snippet's own text.
         md.preprocessors.register(RealOutput(md, self), "real_output", 33)
         md.parser.blockprocessors.register(VerificationReport(md, self), "verification_report", 95)
+        md.parser.blockprocessors.register(EngineDifferences(md, self), "engine_differences", 94)
         md.inlinePatterns.register(MeasuredValue(md, self), "measured_value", 175)
         # After attr_list (priority 8), which turns `{ .claim #id }` into attributes.
         md.treeprocessors.register(ClaimBadges(md, self), "claim_badges", 5)

@@ -181,8 +181,12 @@ def parse(snippet: Snippet, root: Path) -> transcripts.Transcript:
     """The commands a snippet runs, with their expected output."""
     path = root / snippet.path
     if snippet.kind == "python":
-        step = transcripts.Step(f"python {PurePosixPath(snippet.path).name}", 1)
-        step.expected, step.variants = transcripts.parse_output(snippet.expected_prints(), path)
+        prints = snippet.expected_prints()
+        # The script's one step is placed at its first `# > ` line (or, before the update mode
+        # writes them, at the end of its first section): inside the section it shows.
+        at = prints[0][0] if prints else snippet.sections[0].end - 1
+        step = transcripts.Step(f"python {PurePosixPath(snippet.path).name}", at)
+        step.expected, step.variants = transcripts.parse_output(prints, path)
         return transcripts.Transcript(path, [step])
     return transcripts.parse_transcript(path)
 
@@ -195,19 +199,20 @@ def update_snippet(
     path = root / snippet.path
     with one_at_a_time(f"write:{path}"):
         fresh = parse_snippet(path.read_text(encoding="utf-8"), snippet.path)
-        steps = {step.line: step for step in parse(fresh, root).steps}
-        for line, output, exit_code in changes:
-            transcripts.update(steps[line], engine, output, exit_code)
-        changed = [steps[line] for line, _, _ in changes]
+        steps = parse(fresh, root).steps  # other engines' updates may have moved lines
+        for index, output, exit_code in changes:
+            transcripts.update(steps[index], engine, output, exit_code)
+        changed = [steps[index] for index, _, _ in changes]
         if fresh.kind == "transcript":
             transcripts.rewrite_outputs(path, changed)
             return
         lines = list(fresh.lines)
         prints = [n for n in range(1, len(lines) + 1) if fresh.prints_at(n)]
-        first = lines[prints[0] - 1]
-        indent = first[: len(first) - len(first.lstrip())]
+        end = fresh.sections[0].end
+        first, last = (prints[0], prints[-1]) if prints else (end, end - 1)
+        indent = re.match(r"[ \t]*", lines[first - 1])[0] if prints else ""  # type: ignore[index]
         block = [f"{indent}# > {line}".rstrip() for line in changed[0].output_lines()]
-        lines[prints[0] - 1 : prints[-1]] = block
+        lines[first - 1 : last] = block
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -237,7 +242,7 @@ def run_snippet(
     evidence: list[str] = []
     shown: list[StepOutput] = []  # what each command really printed, for the pages
     failures: list[str] = []
-    changes: list[tuple[int, list[str], int]] = []  # step line, output, exit status
+    changes: list[tuple[int, list[str], int]] = []  # step index, output, exit status
     # Snippets of one folder build the same files into the same images: on one engine (whose
     # build cache they share) they take turns, across xdist workers and concurrent runs.
     with (
@@ -252,7 +257,7 @@ def run_snippet(
         env = _environment(shim_dir)
         stage(path.parent, workdir, mapping)
         try:
-            for step in transcript.steps:
+            for index, step in enumerate(transcript.steps):
                 where = f"{snippet.path}:{step.line} (on {pages})"
                 command = replace_tokens(step.command, mapping)
                 try:
@@ -280,7 +285,7 @@ def run_snippet(
                     f"{where}: output of `{step.command}` differs on engine {engine}\n"
                     + transcripts.diff(step, engine, output, exit_code)
                 )
-                changes.append((step.line, output, exit_code))
+                changes.append((index, output, exit_code))
         finally:
             clean_up_named(client, suffix, registries)
     if failures and update:

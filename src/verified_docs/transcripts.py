@@ -230,7 +230,8 @@ def update(step: Step, engine: str | None, actual: list[str], exit_code: int) ->
 
 
 def rewrite_outputs(path: Path, updated: list[Step]) -> None:
-    """Write the output blocks of the given steps (found by their command's line) back."""
+    """Write the output blocks of the given steps (parsed from this file as it is now, found
+    by their command's line) back."""
     lines = path.read_text(encoding="utf-8").splitlines()
     transcript = parse_transcript(path)
     by_line = {step.line: step for step in updated}
