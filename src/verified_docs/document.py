@@ -223,7 +223,7 @@ def parse_snippet(text: str, path: str) -> Snippet:
             continue
         name = marker["name"]
         if marker["kind"] == "start":
-            claims = tuple((marker["claims"] or "").split())
+            claims = tuple((marker["claims"] or "").replace(",", " ").split())
             for claim_id in claims:
                 if not CLAIM_ID.fullmatch(claim_id):
                     raise DocumentError(f"{path}:{number}: {claim_id!r} is not a claim ID")

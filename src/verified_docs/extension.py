@@ -33,10 +33,14 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
 from verified_docs.document import (
+    DOCS,
     FENCE,
     INCLUDE,
     REPORT,
+    SNIPPETS,
+    TESTS,
     VARIANT,
+    VERIFIER,
     Claim,
     Guide,
     Include,
@@ -136,8 +140,8 @@ class SiteState:
 def _tree_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(
         (str(p), p.stat().st_mtime_ns, p.stat().st_size)
-        for tree in ("docs", "snippets", "tests", "src")
-        for p in sorted((root / tree).rglob("*"))
+        for tree in (root / DOCS, root / SNIPPETS, root / TESTS, VERIFIER)
+        for p in sorted(tree.rglob("*"))
         if p.is_file() and "__pycache__" not in p.parts
     )
 

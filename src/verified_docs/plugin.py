@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import docker
 import pytest
 
-from verified_docs.document import REPORT, SNIPPETS, Guide, Snippet
+from verified_docs.document import DOCS, REPORT, SNIPPETS, DocumentError, Guide, Snippet
 from verified_docs.engines import (
     EngineUnavailable,
     connect,
@@ -60,6 +60,7 @@ MEASUREMENT = "verified_docs.measurement"
 BRANCH = "verified_docs.branch"
 BRANCHES = "verified_docs.branches"  # declared
 OVERHEAD = "verified_docs.overhead"  # harness vs plain docker CLI seconds, per snippet
+WRONG = pytest.StashKey[str]()  # why a test's claim markers are wrong
 KNOWN = pytest.StashKey[dict[str, list[str]]]()  # every collected proof -> its claims
 WORKER_KNOWN = "verified_docs_known"
 EVERY_PROOF_READS = (f"{SNIPPETS}/base-image",)  # the base image stands under every proof
@@ -98,10 +99,27 @@ def pytest_configure(config: pytest.Config) -> None:
     # One run ID for the controller and its xdist workers (started later), before any import
     # of verified_docs.engines reads it.
     os.environ.setdefault("VERIFIED_DOCS_RUN_ID", uuid.uuid4().hex[:10])
+    if hasattr(config, "workerinput"):
+        return
+    # The controller, or a run without xdist: wrong input stops the run here, before any
+    # worker starts, with one line per problem.
+    problems = input_problems(config.rootpath)
+    if problems:
+        raise pytest.UsageError("\n".join(problems))
     path = config.getoption("--claims-report")
-    if path and not hasattr(config, "workerinput"):  # the controller, or a run without xdist
+    if path:
         writer = ReportWriter(config.rootpath / path)
         config.pluginmanager.register(writer, "verified_docs_report")
+
+
+def input_problems(root: Path) -> list[str]:
+    """What is wrong with the pages and snippets, if this is a guide (docs/ and snippets/)."""
+    if not (root / DOCS).is_dir() or not (root / SNIPPETS).is_dir():
+        return []
+    try:
+        return guide_at(root).problems()
+    except DocumentError as error:
+        return [str(error)]
 
 
 @cache
@@ -162,23 +180,26 @@ def inputs_of(item: pytest.Item, claims: list[str], guide: Guide, digest: Digest
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     guide = guide_of(config)
     digest = cache(guide.digest)
-    problems = guide.problems()
+    problems = []
     for item in items:
         claims = claims_of(item)
         path, line, _ = item.location
-        problems += [
+        unknown = [
             f"{path}:{(line or 0) + 1}: {item.name} names claim {claim_id!r}, "
             "which no page in docs/ makes"
             for claim_id in claims
             if claim_id not in guide.claims
         ]
-        if claims and not problems:
+        if unknown:
+            item.stash[WRONG] = "\n".join(unknown)
+            problems += unknown
+        elif claims:
             item.user_properties.append((CLAIMS, claims))
             declared = [b for mark in item.iter_markers("branches") for b in mark.args]
             item.user_properties.append((BRANCHES, declared))
             item.user_properties.append((INPUTS, inputs_of(item, claims, guide, digest)))
-    if problems:
-        raise pytest.UsageError("\n".join(problems))
+    if problems and not hasattr(config, "workerinput"):
+        raise pytest.UsageError("\n".join(problems))  # (xdist workers fail the test instead)
     known = {item.nodeid: claims_of(item) for item in items if claims_of(item)}
     config.stash[KNOWN] = known  # deselected proofs still count: their claims need them
     if hasattr(config, "workerinput"):
@@ -194,6 +215,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ]
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if WRONG in item.stash:  # an xdist worker can't stop the run: the test fails, in one line
+        pytest.fail(item.stash[WRONG], pytrace=False)
 
 
 def _in_scope(item: pytest.Item, guide: Guide, engine: str) -> bool:
@@ -305,15 +331,18 @@ def run_snippet_on_engine(
 ) -> Callable[[Snippet, Mapping[str, str]], str]:
     """Run a snippet against the engine; `substitutions` map what the reader sees to what this
     run uses (a base image's stand-in, a registry's port). Returns the evidence."""
-    from verified_docs.runner import replay_plain, run_snippet
+    from verified_docs.runner import TranscriptMismatch, replay_plain, run_snippet
 
     update = bool(request.config.getoption("--update-transcripts"))
     guide = guide_of(request.config)
 
     def run(snippet: Snippet, substitutions: Mapping[str, str]) -> str:
-        result = run_snippet(
-            snippet, guide, docker_client, substitutions, engine=engine["name"], update=update
-        )
+        try:
+            result = run_snippet(
+                snippet, guide, docker_client, substitutions, engine=engine["name"], update=update
+            )
+        except TranscriptMismatch as mismatch:  # the message says it all: no traceback
+            pytest.fail(str(mismatch), pytrace=False)
         evidence(snippet.path, result.evidence, result.steps)
         if os.environ.get("VERIFIED_DOCS_MEASURE_OVERHEAD"):  # nox -s bench
             plain = replay_plain(result, docker_client)
@@ -385,7 +414,11 @@ class ReportWriter:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if exitstatus in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
+        if exitstatus in (
+            pytest.ExitCode.USAGE_ERROR,
+            pytest.ExitCode.INTERRUPTED,
+            pytest.ExitCode.INTERNAL_ERROR,
+        ):
             return  # nothing was proven: keep the last report as it is
         guide = Guide.load(session.config.rootpath)  # as it is now, after the run
         digest = cache(guide.digest)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import uuid
+
 import pytest
 
 from verified_docs.document import Guide
 from verified_docs.runner import TranscriptMismatch, run_snippet
 from verified_docs.transcripts import TranscriptSyntaxError, parse_transcript
+
+from .conftest import CHILD_TIMEOUT, SCENARIOS, child_command, child_env
 
 SCENARIO = "scenario_leaves_resources.py::test_passes_and_leaves_resources"
 
@@ -24,6 +29,23 @@ def test_an_unknown_claim_id_names_the_test_file_and_line(run_child):
     assert child.returncode == 4, child.output  # pytest's usage error
     assert "scenario_unknown_claim.py:6: test_names_an_unknown_claim names claim " in child.output
     assert "'no-page-makes-this-claim', which no page in docs/ makes" in child.output
+
+
+def test_under_xdist_an_unknown_claim_fails_its_test_in_one_line(guide):
+    scenario = SCENARIOS / "scenario_unknown_claim.py"
+    done = subprocess.run(
+        [*child_command(str(scenario)), "-n", "2"],
+        cwd=guide.root,
+        env=child_env("xdist" + uuid.uuid4().hex[:8]),
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output  # a failed test, not an internal error
+    assert "INTERNALERROR" not in output
+    assert "Traceback" not in output
+    assert "test_names_an_unknown_claim names claim 'no-page-makes-this-claim'" in output
 
 
 @pytest.mark.parametrize(

@@ -186,4 +186,5 @@ def test_pages_show_each_engines_real_output_in_tabs_where_engines_differ(projec
     assert html.index("Docker 28.5.2, containerd image store") < html.index(
         "Docker 20.10.24, classic"
     )
-    assert "9f8e7d" in html and "4b5c1e" in html
+    assert "9f8e7d" in html
+    assert "4b5c1e" in html

@@ -148,3 +148,43 @@ def test_an_include_of_a_missing_section_names_the_page_line(project):
     )
     result = run(project)
     assert "docs/page.md:5: snippets/x/x.console has no section [start:b]" in result.stderr.str()
+
+
+def test_a_test_runs_only_on_the_engines_its_claims_hold_on(project, monkeypatch):
+    project.makefile(
+        ".md", **{"docs/page": PAGE.replace("#tag-moves", '#tag-moves data-engines="20.10"')}
+    )
+    project.makepyfile(test_proofs=PROOFS.replace("assert False", "pass"))
+    monkeypatch.setenv("VERIFIED_DOCS_ENGINE", "28.5-containerd")
+    result = run(project)
+    result.stdout.fnmatch_lines(["*2 deselected*"])
+    monkeypatch.setenv("VERIFIED_DOCS_ENGINE", "20.10")
+    result = run(project)
+    result.stdout.fnmatch_lines(["*2 passed*"])
+
+
+def test_a_branch_taken_is_recorded_and_an_undeclared_one_is_refused(project):
+    project.makepyfile(
+        test_proofs="""
+import pytest
+
+@pytest.mark.claim("tag-moves")
+@pytest.mark.branches("classic store", "containerd store")
+def test_branches(branch):
+    branch("classic store")
+
+@pytest.mark.claim("tag-moves")
+def test_undeclared(branch):
+    branch("anything")
+"""
+    )
+    run(project)
+    records = {
+        r["nodeid"]: r for r in json.loads((project.path / "report.json").read_text())["records"]
+    }
+    assert records["test_proofs.py::test_branches"]["branches_reached"] == ["classic store"]
+    assert records["test_proofs.py::test_branches"]["branches_declared"] == [
+        "classic store",
+        "containerd store",
+    ]
+    assert records["test_proofs.py::test_undeclared"]["outcome"] == "failed"
