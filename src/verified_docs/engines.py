@@ -66,7 +66,12 @@ def describe(client: docker.DockerClient) -> dict[str, str]:
         "cgroup": str(info.get("CgroupVersion", "1")),
         "client_python": platform.python_version(),
     }
-    return {"name": engine_name(facts), **facts}
+    role = (
+        {"role": os.environ["VERIFIED_DOCS_ENGINE_ROLE"]}
+        if "VERIFIED_DOCS_ENGINE_ROLE" in os.environ
+        else {}
+    )
+    return {"name": engine_name(facts), **facts, **role}
 
 
 def engine_name(facts: dict[str, str]) -> str:

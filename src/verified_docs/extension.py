@@ -53,6 +53,7 @@ from verified_docs.report import (
     Report,
     Status,
     claim_status,
+    gating_engines,
     is_current,
     load_report,
     overall_status,
@@ -108,7 +109,7 @@ class SiteState:
         claim = self.claims[claim_id]
         return {
             engine: claim_status(self.report, claim_id, engine, self.digest)
-            for engine in sorted(self.report["engines"])
+            for engine in sorted(gating_engines(self.report))
             if claim.in_scope(engine)
         }
 

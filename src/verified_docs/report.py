@@ -10,6 +10,7 @@ Markdown extension both ask `claim_status`, so the two can't disagree.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, NotRequired, TypedDict
@@ -90,12 +91,18 @@ def claim_status(report: Report, claim_id: str, engine: str, digest: Digest) -> 
     return "verified"
 
 
+def gating_engines(report: Report) -> list[str]:
+    """The engines whose results decide: all but those reported as an extra column (a CI
+    runner's own engine, say: VERIFIED_DOCS_ENGINE_ROLE=extra)."""
+    return [name for name, facts in report["engines"].items() if facts.get("role") != "extra"]
+
+
 def overall_status(
     report: Report, claim_id: str, digest: Digest, scope: Iterable[str] = ()
 ) -> Status:
     """The worst of the claim's statuses over the engines of its scope (default: the
-    report's engines); unverified when none of them ran."""
-    engines = list(scope) or list(report["engines"])
+    report's gating engines); unverified when none of them ran."""
+    engines = list(scope) or gating_engines(report)
     statuses = [claim_status(report, claim_id, engine, digest) for engine in engines]
     return min(statuses, key=SEVERITY.index, default="unverified")
 
@@ -110,6 +117,23 @@ def merge(previous: Report | None, ran: Iterable[Record], digest: Digest) -> lis
     return sorted(records.values(), key=lambda r: (r["nodeid"], r["engine"]))
 
 
+def combine(reports: list[Report]) -> Report:
+    """One report from the reports of separate runs (a CI job per engine): every record,
+    the newest of two records of one test on one engine."""
+    newest = max(reports, key=lambda r: r["generated_at"])
+    records: dict[tuple[str, str], Record] = {}
+    for report in sorted(reports, key=lambda r: r["generated_at"]):
+        records |= {(r["engine"], r["nodeid"]): r for r in report["records"]}
+    return {
+        **newest,
+        "engines": {k: v for r in reports for k, v in r["engines"].items()},
+        "tests": {k: v for r in reports for k, v in r["tests"].items()},
+        "records": sorted(records.values(), key=lambda r: (r["nodeid"], r["engine"])),
+        "base_images": {k: v for r in reports for k, v in r["base_images"].items()},
+        "measurements": {k: v for r in reports for k, v in r["measurements"].items()},
+    }
+
+
 def load_report(path: Path) -> Report | None:
     """The report at `path`; None when there is none or it has an older schema."""
     if not path.is_file():
@@ -121,3 +145,21 @@ def load_report(path: Path) -> Report | None:
 def save_report(report: Report, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str]) -> int:
+    """`python -m verified_docs.report OUT IN...`: combine the reports of separate runs."""
+    if len(argv) < 2:
+        print("usage: python -m verified_docs.report OUT.json IN.json...", file=sys.stderr)
+        return 2
+    found = [load_report(Path(name)) for name in argv[1:]]
+    missing = [name for name, report in zip(argv[1:], found, strict=True) if report is None]
+    if missing:
+        print(f"not a verification report (schema {SCHEMA}): {', '.join(missing)}", file=sys.stderr)
+        return 2
+    save_report(combine([r for r in found if r is not None]), Path(argv[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

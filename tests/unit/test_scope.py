@@ -85,3 +85,21 @@ def test_output_expected_from_an_engine_that_did_not_run_fails(project):
         ClaimsNotVerified, match=r"expects output \[on 29.0\], .* an unreached branch"
     ):
         render(project, "verification.md", publish=True)
+
+
+def test_an_extra_engine_is_reported_but_does_not_decide(project):
+    report = two_engines(project, on(project, "20.10"), on(project, "28.5-containerd", "failed"))
+    report["engines"]["28.5-containerd"]["role"] = "extra"
+    write(project, report)
+    assert "✓ 1/1 engines" in render(project, "page.md", publish=True)
+
+
+def test_reports_of_separate_runs_combine_into_one(project):
+    from verified_docs.report import combine
+
+    first = a_report(project, on(project, "20.10"))
+    second = two_engines(project, on(project, "28.5-containerd"))
+    del second["engines"]["20.10"]
+    combined = combine([first, second])
+    assert set(combined["engines"]) == {"20.10", "28.5-containerd"}
+    assert {r["engine"] for r in combined["records"]} == {"20.10", "28.5-containerd"}
