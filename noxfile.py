@@ -101,6 +101,16 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def combine(session: nox.Session) -> None:
+    """Combine the reports of separate runs (CI's job per engine) into the report."""
+    install(session, "docs")
+    report = session.run(
+        "python", "-c", "from verified_docs.document import REPORT; print(REPORT)", silent=True
+    )
+    session.run("python", "-m", "verified_docs.report", str(report).strip(), *session.posargs)
+
+
+@nox.session
 def build(session: nox.Session) -> None:
     """Build site/ in publish mode: fails unless every claim is verified by the current report."""
     install(session, "docs")
