@@ -452,8 +452,11 @@ class ReportWriter:
             "base_images": (previous["base_images"] if previous else {}) | self.base_images,
             "measurements": (previous["measurements"] if previous else {}) | self.measurements,
         }
-        if self.overhead:
-            report["overhead"] = self.overhead
+        if self.overhead:  # `nox -s bench`: this engine's measurements replace its earlier ones
+            earlier = previous.get("overhead", []) if previous else []
+            report["overhead"] = [o for o in earlier if o["engine"] != engine["name"]] + [
+                {**o, "engine": engine["name"]} for o in self.overhead
+            ]
         save_report(report, self.path)
         statuses = [
             overall_status(report, claim.id, digest, claim.engines)
