@@ -80,6 +80,13 @@ def unit(session: nox.Session) -> None:
 
 
 @nox.session
+def engines(session: nox.Session) -> None:
+    """Kill each engine beside 20.10 with SIGKILL and check `engines.sh up` recovers it."""
+    install(session, "test")
+    session.run("pytest", "tests/engines", *session.posargs)
+
+
+@nox.session
 def reliability(session: nox.Session) -> None:
     """The suite checking itself on the engine: leaks, kills, errors, parallel runs, loopback."""
     install(session, "test")
@@ -166,11 +173,13 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Everything CI runs: unit, proofs, reliability, mutation check, strict build, site checks."""
+    """The whole suite on the engine matrix: unit, engine recovery, proofs, reliability,
+    mutation check, strict build, site checks."""
     install(session, "test")
     if os.environ.get("CI") and not shutil.which("docker"):
-        session.error("CI=true but there is no docker CLI: run scripts/docker-engine.sh first")
+        session.error("CI=true but there is no docker CLI: run scripts/engines.sh up first")
     run_unit(session)
+    session.run("pytest", "tests/engines")
     run_proofs(session)
     run_reliability(session)
     check_mutations(session)
