@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import platform
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -121,8 +122,25 @@ def remove_labelled(client: docker.DockerClient, label_filter: str) -> dict[str,
             ignoring_gone(api.remove_volume, v["Name"], force=True)
             for v in api.volumes(filters=filters).get("Volumes") or []
         ),
-        "images": remove_images(client, [i["Id"] for i in api.images(all=True, filters=filters)]),
+        "images": remove_images(
+            client, [i["Id"] for i in list_images(client, all=True, filters=filters)]
+        ),
     }
+
+
+def list_images(
+    client: docker.DockerClient, attempts: int = 5, **filters: Any
+) -> list[dict[str, Any]]:
+    """The engine's images. On the containerd image store, listing while another run deletes
+    images can answer 404 for content that just went: ask again (a bounded number of times)."""
+    for attempt in range(attempts):
+        try:
+            return list(client.api.images(**filters))
+        except NotFound:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    return []
 
 
 def remove_images(client: docker.DockerClient, image_ids: list[str]) -> int:
@@ -156,7 +174,7 @@ def sweep_abandoned(client: docker.DockerClient) -> dict[str, int]:
     labelled = {"label": RUN_LABEL}
     found = [
         *api.containers(all=True, filters=labelled),
-        *api.images(all=True, filters=labelled),
+        *list_images(client, all=True, filters=labelled),
         *api.networks(filters=labelled),
         *(api.volumes(filters=labelled).get("Volumes") or []),
     ]

@@ -28,7 +28,7 @@ import docker
 
 from verified_docs import transcripts
 from verified_docs.document import Guide, Snippet, parse_snippet
-from verified_docs.engines import LABELS, PROJECT, ignoring_gone, remove_images
+from verified_docs.engines import LABELS, PROJECT, ignoring_gone, list_images, remove_images
 from verified_docs.report import StepOutput
 
 COMMAND_TIMEOUT = float(os.environ.get("VERIFIED_DOCS_COMMAND_TIMEOUT", "60"))
@@ -155,7 +155,7 @@ def clean_up_named(client: docker.DockerClient, suffix: str, registries: list[st
     prefixes = tuple(f"{registry}/" for registry in registries)
     tagged = [
         i["Id"]
-        for i in api.images()
+        for i in list_images(client)
         if any(suffix in t or t.startswith(prefixes) for t in i.get("RepoTags") or [])
     ]
     remove_images(client, tagged)
