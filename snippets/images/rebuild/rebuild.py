@@ -4,7 +4,7 @@ from pathlib import Path
 
 import docker
 
-# --8<-- [start:sdk] proves: old-image-remains-after-rebuild rebuild-gives-new-image-id tag-moves-id-does-not
+# --8<-- [start:sdk] proves: classic-builder-keeps-old-image rebuild-gives-new-image-id tag-moves-id-does-not
 client = docker.from_env()
 # rm=True removes the build's intermediate containers, as `docker build` does.
 first, _ = client.images.build(path=".", tag="greeter:latest", rm=True)

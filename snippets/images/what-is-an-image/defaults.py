@@ -5,7 +5,7 @@ import docker
 # --8<-- [start:sdk] proves: container-env-and-labels-merge-with-image image-cmd-is-a-default
 client = docker.from_env()
 # rm=True removes the build's intermediate containers, as `docker build` does.
-image, _ = client.images.build(path=".", tag="webapp", rm=True)
+image, _ = client.images.build(path=".", tag="webapp:latest", rm=True)
 
 web = client.containers.create("webapp")
 shell = client.containers.create(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 
 from docker.errors import NotFound
 from docker.models.containers import Container
@@ -19,3 +20,16 @@ def sh(container: Container, script: str) -> tuple[int, str]:
     """Run a shell script in a running container: (exit code, stdout and stderr)."""
     result = container.exec_run(["sh", "-c", script])
     return result.exit_code, result.output.decode()
+
+
+def wait_for_command(container: Container, command: str = "sleep", timeout: float = 10.0) -> None:
+    """A container reads as running while runc is still starting its process (`runc:[2:INIT]`)
+    and before an init has started its child: wait, bounded, until `command` runs in it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        names = [row[-1] for row in container.top(ps_args="-o pid,comm")["Processes"]]
+        if command in names:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{command} did not start in {container.name}: {names}")
+        time.sleep(0.1)

@@ -11,16 +11,29 @@ import uuid
 import docker
 import pytest
 
-from .container_helpers import sh
+from .container_helpers import sh as sh_once
 
 OWN_KINDS = ("mnt", "pid", "net", "uts", "ipc")
+EXEC_ATTEMPTS = 3
 ISOLATION = "isolation-by-default-shareable-on-request"
 KERNEL = "containers-share-the-engines-kernel"
 
 
+def sh(container, script):
+    """Run a script that prints something; again if the exec printed nothing. Under load, an
+    exec's output is now and then lost, with exit code 0 (docker/docker-py#2042; seen here
+    about once in a thousand execs while four engines were busy), so empty output is never
+    taken as an answer: every script run this way prints when it works."""
+    for _ in range(EXEC_ATTEMPTS):
+        code, out = sh_once(container, script)
+        if out:
+            return code, out
+    return code, out
+
+
 def namespaces(container):
     """Every namespace of the container's processes, e.g. {"net": "net:[4026532184]", ...}."""
-    kinds = (*OWN_KINDS, "user")
+    kinds = (*OWN_KINDS, "user", "cgroup")
     code, out = sh(
         container, f"cd /proc/self/ns && for n in {' '.join(kinds)}; do readlink $n; done"
     )
@@ -45,18 +58,24 @@ def pair(request, docker_client, busybox_image):
 
 
 @pytest.mark.claim(ISOLATION, "own-namespaces-by-default")
-def test_each_container_gets_its_own_five_namespaces(pair, busybox):
+def test_each_container_gets_its_own_five_namespaces(docker_client, pair, busybox):
+    if str(docker_client.info().get("CgroupVersion")) != "1":
+        pytest.skip("the claim is about cgroup v1 hosts, where the cgroup namespace is shared")
     left, right = pair
     ours, theirs = namespaces(left), namespaces(right)
     for kind in OWN_KINDS:
         assert ours[kind] != theirs[kind], kind
     assert ours["user"] == theirs["user"]  # no user namespace of their own
+    assert ours["cgroup"] == theirs["cgroup"]  # cgroup v1: the host's cgroup namespace
     for container in pair:
         config = container.attrs["HostConfig"]
-        assert config["NetworkMode"] == "default"
+        # "default" is the bridge network on Linux; since Engine 26.1 the API stores it as
+        # "bridge" (moby/moby#47431). Either way: no other container's or the host's.
+        assert config["NetworkMode"] in ("default", "bridge")
         assert config["IpcMode"] == "private"
         assert config["PidMode"] == ""
         assert config["UTSMode"] == ""
+        assert config["CgroupnsMode"] == "host"
 
 
 @pytest.mark.claim("own-process-tree")
@@ -92,8 +111,8 @@ def test_the_hostname_is_the_short_id(pair, busybox):
 def test_shared_memory_is_private_by_default(pair, busybox):
     left, right = pair
     name = f"/dev/shm/{uuid.uuid4().hex[:8]}"
-    assert sh(left, f"echo x > {name}")[0] == 0
-    assert sh(right, f"test -e {name}")[0] == 1
+    assert sh_once(left, f"echo x > {name}")[0] == 0
+    assert sh_once(right, f"test -e {name}")[0] == 1
 
 
 @pytest.mark.claim(
@@ -115,7 +134,7 @@ def test_network_pid_and_ipc_namespaces_can_be_joined(containers, pair):
     address = "ip addr show eth0 | grep 'inet '"
     assert sh(guest, address) == sh(owner, address)
     assert sh(guest, "cat /proc/1/cmdline | tr '\\0' ' '") == (0, "sleep 300 ")  # owner's PID 1
-    assert sh(owner, "echo hi > /dev/shm/note")[0] == 0
+    assert sh_once(owner, "echo hi > /dev/shm/note")[0] == 0
     assert sh(guest, "cat /dev/shm/note") == (0, "hi\n")
     # A container with the default private IPC namespace can't be joined.
     private = pair[0]
@@ -131,7 +150,7 @@ def test_network_pid_and_ipc_namespaces_can_be_joined(containers, pair):
 def test_a_bind_mount_shares_files_with_the_host(containers, tmp_path):
     # Sharing a volume between containers is in the transcript; this is the host's side.
     box = containers(volumes={str(tmp_path): {"bind": "/host", "mode": "rw"}})
-    assert sh(box, "echo from the container > /host/note")[0] == 0
+    assert sh_once(box, "echo from the container > /host/note")[0] == 0
     assert (tmp_path / "note").read_text() == "from the container\n"
     (tmp_path / "reply").write_text("from the host\n")
     assert sh(box, "cat /host/reply") == (0, "from the host\n")

@@ -6,7 +6,7 @@ import time
 import docker
 import pytest
 
-from .container_helpers import LONG_SLEEP, remove_quietly, sh
+from .container_helpers import LONG_SLEEP, remove_quietly, sh, wait_for_command
 
 INDEPENDENT = "lifecycle-independent-unless-shared"
 DEFAULT_GRACE = "stop-sends-sigterm-then-sigkill-after-grace-period"
@@ -93,6 +93,7 @@ def test_stop_waits_the_grace_period_then_kills_a_pid_1_that_ignores_sigterm(con
 @pytest.mark.claim("init-or-trap-stops-promptly", "containers-share-the-engines-kernel")
 def test_init_makes_stop_prompt(containers, measure):
     box = containers(init=True)
+    wait_for_command(box)  # the init has started sleep and passes signals to it
     started = time.monotonic()
     box.stop(timeout=10)
     seconds = time.monotonic() - started

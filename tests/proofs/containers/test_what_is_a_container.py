@@ -1,11 +1,23 @@
 """Proofs for docs/containers/what-is-a-container.md."""
 
+import io
+import tarfile
+
 import docker
 import pytest
 
-from .container_helpers import sh
+from .container_helpers import sh, wait_for_command
 
 OBJECT = "container-is-an-instance-with-state"
+
+
+def one_file_tar(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
 
 
 @pytest.mark.claim(OBJECT, "container-exists-without-a-process", "container-outlives-its-process")
@@ -13,12 +25,15 @@ def test_a_container_exists_before_and_after_its_process(docker_client, containe
     box = containers(["sh", "-c", "echo ran > /tmp/ran; echo said-hello"], start=False)
     state = box.attrs["State"]
     assert (box.status, state["Pid"], state["StartedAt"][:4]) == ("created", 0, "0001")
-    # It already has what makes it a container: ID, name, config and its own writable layer.
+    # It already has what makes it a container: ID, name, config and its own writable layer,
+    # which takes a file before any process has run (on every image store).
     assert len(box.id) == 64
     assert box.name
     assert box.attrs["Config"]["Cmd"][0] == "sh"
-    if docker_client.info()["Driver"] == "overlay2":  # the classic image store
-        assert box.attrs["GraphDriver"]["Data"]["UpperDir"].endswith("/diff")
+    assert box.put_archive("/", one_file_tar("added-before-start", b"x"))
+    assert {"Kind": 1, "Path": "/added-before-start"} in (box.diff() or [])
+    box.reload()
+    assert (box.status, box.attrs["State"]["Pid"]) == ("created", 0)
     box.start()
     assert box.wait(timeout=30)["StatusCode"] == 0
     box.reload()
@@ -34,6 +49,7 @@ def test_a_container_exists_before_and_after_its_process(docker_client, containe
 @pytest.mark.claim(OBJECT, "container-process-is-a-host-process", "command-is-pid-1")
 def test_a_running_container_is_an_ordinary_host_process(docker_client, containers, busybox):
     box = containers()
+    wait_for_command(box)
     host_pid = box.attrs["State"]["Pid"]
     assert host_pid > 1
     # docker top lists the host's PIDs; inside, the same process is PID 1.

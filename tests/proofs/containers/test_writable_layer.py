@@ -1,7 +1,10 @@
 """Proofs for docs/containers/writable-layer.md."""
 
+import contextlib
+import time
 import uuid
 
+import docker
 import pytest
 from docker.types import Mount
 from testcontainers.core.container import DockerContainer
@@ -42,6 +45,38 @@ def test_changes_survive_stop_and_start_and_die_with_rm(docker_client, busybox):
         assert fresh.exec_run(HAS_NOTE).exit_code == 1
     finally:
         fresh.remove(force=True)
+
+
+@pytest.mark.claim("rm-force-kills-with-sigkill")
+def test_rm_refuses_a_running_container_and_force_kills_it_with_sigkill(docker_client, busybox):
+    # `sleep` as PID 1 has no SIGTERM handler, so the kernel drops a SIGTERM sent to it: a
+    # removal that sent SIGTERM first would wait out a grace period (10 s by default).
+    box = docker_client.containers.run(busybox, "sleep 300", detach=True)
+    try:
+        with pytest.raises(docker.errors.APIError) as refused:
+            box.remove()
+        assert refused.value.status_code == 409
+        box.reload()
+        assert box.status == "running"
+        since = int(time.time()) - 1
+        started = time.monotonic()
+        box.remove(force=True)
+        assert time.monotonic() - started < 5
+    finally:
+        with contextlib.suppress(docker.errors.NotFound):
+            box.remove(force=True)
+    with pytest.raises(docker.errors.NotFound):
+        docker_client.containers.get(box.id)
+    # The engine's own record: the signals it sent and how the process ended.
+    events = docker_client.events(
+        since=since,
+        until=int(time.time()) + 2,
+        filters={"container": box.id, "event": ["kill", "die"]},
+        decode=True,
+    )
+    seen = [(e["Action"], e["Actor"]["Attributes"]) for e in events]
+    assert [attributes["signal"] for action, attributes in seen if action == "kill"] == ["9"]
+    assert [attributes["exitCode"] for action, attributes in seen if action == "die"] == ["137"]
 
 
 @pytest.mark.claim("container-activity-never-changes-image")

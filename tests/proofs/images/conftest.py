@@ -1,5 +1,6 @@
 """Fixtures for the image proofs: throwaway images built from small Dockerfiles, a private
-registry on loopback, and a BuildKit build for the claims where the builders differ."""
+registry on loopback, a BuildKit build for the claims where the builders differ, and what the
+containerd image store says of an image's manifests."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
@@ -62,8 +64,13 @@ class Builder:
         self.built.append(image.id)
         return image
 
+    def built_last_first(self) -> list[str]:
+        """Each image once, children before parents: an image built again (a cached rebuild
+        gives the same ID) goes where it was first built."""
+        return list(reversed(dict.fromkeys(self.built)))
+
     def clean_up(self) -> None:
-        for image_id in reversed(self.built):  # children before parents
+        for image_id in self.built_last_first():
             remove_image(self.client, image_id)
 
 
@@ -123,10 +130,17 @@ class BuildKit(Builder):
         *,
         context: Path | None = None,
         files: dict[str, bytes] | None = None,
+        env: dict[str, str] | None = None,
     ) -> tuple[Image, str]:
-        """Build with BuildKit; return the image and the build's plain progress output."""
+        """Build with BuildKit; return the image and the build's plain progress output. `env`
+        adds environment variables for the CLI (e.g. BUILDX_NO_DEFAULT_ATTESTATIONS)."""
         tag = f"buildkit-{uuid.uuid4().hex[:8]}:latest"
-        env = {**os.environ, "DOCKER_BUILDKIT": "1", "BUILDKIT_PROGRESS": "plain"}
+        environment = {
+            **os.environ,
+            "DOCKER_BUILDKIT": "1",
+            "BUILDKIT_PROGRESS": "plain",
+            **(env or {}),
+        }
         with tempfile.TemporaryDirectory(prefix="context-") as scratch:
             if context is None:
                 context = write_context(Path(scratch), dockerfile or "", self.base, files)
@@ -134,7 +148,7 @@ class BuildKit(Builder):
                 [*self.command, "--progress=plain", "--tag", tag, str(context)],
                 capture_output=True,
                 text=True,
-                env=env,
+                env=environment,
                 timeout=BUILD_SECONDS,
                 check=False,
             )
@@ -146,7 +160,7 @@ class BuildKit(Builder):
         return image, log
 
     def clean_up(self) -> None:
-        for image_id in reversed(self.built):
+        for image_id in self.built_last_first():
             with contextlib.suppress(APIError):
                 remove_image(self.client, image_id)
 
@@ -174,3 +188,17 @@ def make_context(busybox_image) -> Callable[..., Path]:
         return write_context(directory, dockerfile, busybox_image.local_ref, files)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def base(docker_client: docker.DockerClient, busybox_image) -> Image:
+    """The run's busybox stand-in, as a docker-py Image (to compare layers and history with)."""
+    return docker_client.images.get(busybox_image.local_ref)
+
+
+def image_manifests(client: docker.DockerClient, reference: str) -> list[dict[str, Any]]:
+    """The containerd image store's view of an image's manifests (API 1.48+, `manifests=1`):
+    one entry per manifest of its index, with its kind (`image`, `attestation`) and sizes."""
+    api = client.api
+    response = api._get(api._url("/images/{0}/json", reference), params={"manifests": 1})
+    return list(api._result(response, json=True).get("Manifests") or [])

@@ -1,5 +1,6 @@
 """Proofs for docs/images/distribution.md."""
 
+import gzip
 import hashlib
 import io
 import json
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 from docker.errors import APIError
 
+from .conftest import image_manifests
+
 
 def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
@@ -24,18 +27,71 @@ PLATFORM = ("image-records-os-and-architecture", "image-carries-no-kernel")
 
 
 BUSYBOX_BINARY = Path("/bin/busybox")
+BLOCK = 4096  # the block size of the filesystem the engines keep their data on (ext4)
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+THREE_MB = "FROM busybox:1.35\nRUN head -c 3000000 /dev/zero > /zeros\n"
 
 
 @pytest.mark.claim("image-size-is-its-layers")
-def test_an_image_is_as_large_as_the_files_in_its_layers(docker_client, busybox, build, measure):
+def test_an_image_is_as_large_as_the_files_in_its_layers(docker_client, busybox, build):
+    """Measured layer by layer, as `docker history` does on either image store (the bytes of
+    the files on the classic store, their disk blocks on the containerd store)."""
     base = docker_client.images.get(busybox)
-    assert sum(step["Size"] for step in base.history()) == base.attrs["Size"]
     # The busybox stand-in is one static binary plus links and directories.
     binary = BUSYBOX_BINARY.stat().st_size
-    assert binary <= base.attrs["Size"] <= binary + 64 * 1024
+    assert binary <= sum(step["Size"] for step in base.history()) <= binary + 64 * 1024
+    bigger = build(THREE_MB)
+    assert 3_000_000 <= bigger.history()[0]["Size"] <= 3_000_000 + 64 * 1024
+
+
+@pytest.mark.claim("image-size-classic-store")
+def test_the_classic_store_reports_the_sum_of_the_layers(docker_client, busybox, build, measure):
+    base = docker_client.images.get(busybox)
+    assert sum(step["Size"] for step in base.history()) == base.attrs["Size"]
+    listed = {row["Id"]: row["Size"] for row in docker_client.api.images()}
+    assert listed[base.id] == base.attrs["Size"]
     measure("busybox-image-size", round(base.attrs["Size"] / 1e6, 2), "MB")
-    bigger = build("FROM busybox:1.35\nRUN head -c 3000000 /dev/zero > /zeros\n")
+    bigger = build(THREE_MB)
     assert bigger.attrs["Size"] - base.attrs["Size"] == 3_000_000
+
+
+def packed_size(image) -> int:
+    """What the image takes packed, from `docker save`: its index (if any), its manifest, its
+    configuration and its compressed layers (attestations left out)."""
+    with tarfile.open(fileobj=io.BytesIO(b"".join(image.save()))) as archive:
+
+        def blob(digest: str) -> bytes:
+            return archive.extractfile("blobs/sha256/" + digest.removeprefix("sha256:")).read()
+
+        top = blob(image.id)
+        manifest, total = json.loads(top), len(top)
+        if "manifests" in manifest:  # an index: the image's own manifest, not an attestation
+            (entry,) = [m for m in manifest["manifests"] if m["platform"]["os"] != "unknown"]
+            manifest, total = json.loads(blob(entry["digest"])), total + entry["size"]
+        return total + manifest["config"]["size"] + sum(lay["size"] for lay in manifest["layers"])
+
+
+@pytest.mark.claim("image-size-containerd-store")
+def test_the_containerd_store_reports_packed_and_unpacked_sizes(docker_client, busybox, build):
+    base = docker_client.images.get(busybox)
+    bigger = build(THREE_MB)
+    for image in (base, bigger):
+        assert image.attrs["Size"] == packed_size(image)  # `docker image inspect`
+        manifests = image_manifests(docker_client, image.id)
+        (unpacked,) = [
+            m["ImageData"]["Size"]["Unpacked"] for m in manifests if m["Kind"] == "image"
+        ]
+        content = sum(m["Size"]["Content"] for m in manifests)
+        listed = {row["Id"]: row["Size"] for row in docker_client.api.images()}
+        assert listed[image.id] == content + unpacked  # `docker image ls`
+        # `docker history`: each layer's disk space, in whole blocks.
+        sizes = [step["Size"] for step in image.history() if step["Size"]]
+        assert sizes
+        assert all(size % BLOCK == 0 for size in sizes)
+    # 3 MB of zeros compress to a few kilobytes.
+    assert 0 < bigger.attrs["Size"] - base.attrs["Size"] < 64 * 1024
 
 
 def save(*references: str) -> tarfile.TarFile:
@@ -54,6 +110,11 @@ def layer_file(archive: tarfile.TarFile, name: str) -> tarfile.TarInfo:
     return member
 
 
+def uncompressed(data: bytes) -> bytes:
+    """A layer as a plain tar: the containerd store saves them gzip-compressed."""
+    return gzip.decompress(data) if data[:2] == GZIP_MAGIC else data
+
+
 @pytest.fixture(scope="module")
 def family(build):
     """A parent image with a layer no other image has, and a child built FROM it."""
@@ -67,16 +128,16 @@ def test_an_archive_of_two_related_images_holds_each_layer_once(family, busybox)
     parent, child = family
     with save(parent.tags[0], child.tags[0]) as archive:
         manifest = json.load(archive.extractfile("manifest.json"))
-        by_config = {entry["Config"]: entry for entry in manifest}
-        assert len(by_config) == 2
+        assert len({entry["Config"] for entry in manifest}) == 2
         stored = set()
         for image in (parent, child):
-            entry = next(
-                e for e in manifest if sha256(archive.extractfile(e["Config"]).read()) == image.id
-            )
+            (entry,) = [e for e in manifest if e["RepoTags"] == image.tags]
+            config = json.load(archive.extractfile(entry["Config"]))
             diff_ids = image.attrs["RootFS"]["Layers"]
+            assert config["rootfs"]["diff_ids"] == diff_ids
             members = [layer_file(archive, name) for name in entry["Layers"]]
-            assert [sha256(archive.extractfile(m).read()) for m in members] == diff_ids
+            contents = [uncompressed(archive.extractfile(m).read()) for m in members]
+            assert [sha256(content) for content in contents] == diff_ids
             stored |= {m.name for m in members}
         shared = set(parent.attrs["RootFS"]["Layers"]) | set(child.attrs["RootFS"]["Layers"])
         assert len(stored) == len(shared)  # one file per distinct layer
@@ -87,20 +148,28 @@ def test_a_push_uploads_only_the_layers_the_registry_lacks(
     docker_client, registry, family, busybox
 ):
     parent, child = family
+    repository = f"{registry.address}/docs/family-{uuid.uuid4().hex[:8]}"
     uploaded = {}
+    progress = {}  # what the push reported for each blob, for the failure message
     references = []
+    for image, tag in ((parent, "parent"), (child, "child")):
+        image.tag(repository, tag)
+        references.append(f"{repository}:{tag}")
     try:
-        for image, repository in ((parent, "docs/parent"), (child, "docs/child")):
-            reference = f"{registry.address}/{repository}"
-            image.tag(reference, "1")
-            references.append(f"{reference}:1")
-            events = list(docker_client.images.push(reference, tag="1", stream=True, decode=True))
+        for tag in ("parent", "child"):  # into one repository, the parent first
+            events = list(docker_client.images.push(repository, tag=tag, stream=True, decode=True))
             assert not [event for event in events if "error" in event]
-            uploaded[repository] = {e["id"] for e in events if e.get("status") == "Pushed"}
-        # The parent's new layer went up with the parent; the child sent only its own layer.
-        assert len(uploaded["docs/parent"]) >= 1
-        assert len(uploaded["docs/child"]) == 1
-        assert uploaded["docs/child"].isdisjoint(uploaded["docs/parent"])
+            uploaded[tag] = {e["id"] for e in events if e.get("status") == "Pushed"}
+            progress[tag] = [
+                (e["id"], e["status"]) for e in events if "id" in e and e.get("status") != "Pushing"
+            ]
+        # The parent's layers went up with the parent; the child sent only its own layer.
+        assert len(uploaded["parent"]) >= 1, progress
+        assert len(uploaded["child"]) == 1, progress
+        assert uploaded["child"].isdisjoint(uploaded["parent"]), progress
+        assert sum(status == "Layer already exists" for _, status in progress["child"]) == len(
+            parent.attrs["RootFS"]["Layers"]
+        ), progress
     finally:
         for reference in references:
             docker_client.images.remove(reference)
@@ -165,17 +234,46 @@ def test_the_archive_layout_matches_the_engine(docker_client, small_image, busyb
         names = set(archive.getnames())
         (entry,) = json.load(archive.extractfile("manifest.json"))
         config = entry["Config"]
-        assert sha256(archive.extractfile(config).read()) == small_image.id
+        assert (
+            json.load(archive.extractfile(config))["config"]["Labels"]
+            == (small_image.attrs["Config"]["Labels"])
+        )
         assert len(entry["Layers"]) == len(small_image.attrs["RootFS"]["Layers"])
-    hexdigest = small_image.id.removeprefix("sha256:")
+        digest = sha256(archive.extractfile(config).read()).removeprefix("sha256:")
     if major >= 25:
         assert {"oci-layout", "index.json"} <= names
-        assert config == f"blobs/sha256/{hexdigest}"
+        assert config == f"blobs/sha256/{digest}"
         assert all(layer.startswith("blobs/sha256/") for layer in entry["Layers"])
     else:
         assert "oci-layout" not in names
-        assert config == f"{hexdigest}.json"
+        assert config == f"{digest}.json"
         assert all(layer.endswith("/layer.tar") for layer in entry["Layers"])
+
+
+@pytest.mark.claim("save-archive-classic-store")
+def test_the_classic_store_saves_plain_layers_and_the_config_as_the_id(small_image, busybox):
+    with save(small_image.tags[0]) as archive:
+        (entry,) = json.load(archive.extractfile("manifest.json"))
+        assert sha256(archive.extractfile(entry["Config"]).read()) == small_image.id
+        for name in entry["Layers"]:
+            data = archive.extractfile(layer_file(archive, name)).read()
+            assert data[:2] != GZIP_MAGIC
+            tarfile.open(fileobj=io.BytesIO(data), mode="r:").close()  # a plain tar
+
+
+@pytest.mark.claim("save-archive-containerd-store")
+def test_the_containerd_store_saves_compressed_layers_and_names_the_id_in_the_index(
+    small_image, busybox
+):
+    with save(small_image.tags[0]) as archive:
+        (entry,) = json.load(archive.extractfile("manifest.json"))
+        assert sha256(archive.extractfile(entry["Config"]).read()) != small_image.id
+        (named,) = json.load(archive.extractfile("index.json"))["manifests"]
+        assert named["digest"] == small_image.id
+        for name in entry["Layers"]:
+            data = archive.extractfile(layer_file(archive, name)).read()
+            assert data[:2] == GZIP_MAGIC
+            assert name == "blobs/sha256/" + sha256(data).removeprefix("sha256:")
 
 
 @pytest.mark.claim("import-creates-new-single-layer-image")

@@ -1,11 +1,20 @@
 """Proofs for docs/images/rebuild.md."""
 
+import contextlib
+import json
+import os
 import shutil
+import subprocess
+import urllib.request
 import uuid
 
 import pytest
+from docker.errors import ImageNotFound, NotFound
 
-CLAIMS = ("rebuild-gives-new-image-id", "old-image-remains-after-rebuild", "tag-moves-id-does-not")
+from .conftest import BUILD_SECONDS
+
+ATTESTATION = "attestation-manifest"  # BuildKit's vnd.docker.reference.type annotation
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
 
 @pytest.fixture
@@ -21,10 +30,36 @@ def build_context(tmp_path, busybox, snippet_dir):
     return tmp_path
 
 
-@pytest.mark.claim(*CLAIMS)
+def buildkit_build(docker_client, buildkit, context, tag, *options):
+    """`docker build` with BuildKit under a tag of the test's choosing (the `buildkit` fixture
+    picks its own); the image is removed with the fixture's."""
+    done = subprocess.run(
+        [*buildkit.command, "--progress=plain", *options, "--tag", tag, str(context)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOCKER_BUILDKIT": "1"},
+        timeout=BUILD_SECONDS,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    image = docker_client.images.get(tag)
+    buildkit.built.append(image.id)
+    return image
+
+
+def listed_ids(docker_client):
+    """What `docker image ls --all` lists (one call: images.list would inspect each image, and
+    fail when another run removes one meanwhile)."""
+    return set(docker_client.api.images(all=True, quiet=True))
+
+
+@pytest.mark.claim(
+    "rebuild-gives-new-image-id", "tag-moves-id-does-not", "classic-builder-keeps-old-image"
+)
 def test_rebuilding_after_a_change_moves_the_tag_and_keeps_the_old_image(
     docker_client, build_context
 ):
+    """The classic builder (docker-py's images.build), on either image store."""
     tag = f"greeter-{uuid.uuid4().hex[:8]}:latest"
     first, _ = docker_client.images.build(path=str(build_context), tag=tag, rm=True)
     container = docker_client.containers.create(tag)
@@ -35,9 +70,130 @@ def test_rebuilding_after_a_change_moves_the_tag_and_keeps_the_old_image(
         assert docker_client.images.get(tag).id == second.id
         first.reload()
         assert first.tags == []
+        assert first.id in listed_ids(docker_client)
         # A container created from the tag before the rebuild still uses the old image.
         assert container.attrs["Image"] == first.id
         out = docker_client.containers.run(first.id, remove=True)
         assert out == b"version 1\n"
     finally:
         container.remove(force=True)
+        for reference in (first.id, tag):
+            with contextlib.suppress(NotFound):
+                docker_client.images.remove(reference, force=True)
+
+
+def rebuild_with_buildkit(docker_client, buildkit, build_context):
+    """Build version 1 and a container from it, then version 2 under the same tag."""
+    tag = f"greeter-{uuid.uuid4().hex[:8]}:latest"
+    first = buildkit_build(docker_client, buildkit, build_context, tag)
+    container = docker_client.containers.create(tag)
+    (build_context / "message.txt").write_text("version 2\n")
+    second = buildkit_build(docker_client, buildkit, build_context, tag)
+    assert second.id != first.id
+    assert docker_client.images.get(tag).id == second.id
+    return first, container
+
+
+@pytest.mark.claim("old-image-remains-after-rebuild")
+def test_on_the_classic_store_a_buildkit_rebuild_keeps_the_old_image(
+    docker_client, buildkit, build_context
+):
+    first, container = rebuild_with_buildkit(docker_client, buildkit, build_context)
+    try:
+        first.reload()
+        assert first.tags == []
+        assert first.id in listed_ids(docker_client)
+        assert docker_client.containers.run(first.id, remove=True) == b"version 1\n"
+    finally:
+        container.remove(force=True)
+
+
+@pytest.mark.claim("containerd-buildkit-rebuild-drops-old-image")
+def test_on_the_containerd_store_a_buildkit_rebuild_drops_the_old_image(
+    docker_client, buildkit, build_context
+):
+    first, container = rebuild_with_buildkit(docker_client, buildkit, build_context)
+    try:
+        with pytest.raises(ImageNotFound):
+            docker_client.images.get(first.id)
+        assert first.id not in listed_ids(docker_client)
+        # A container created from the old image still has what it needs, and starts.
+        container.start()
+        assert container.wait(timeout=30)["StatusCode"] == 0
+        assert container.logs() == b"version 1\n"
+    finally:
+        container.remove(force=True)
+
+
+@pytest.mark.claim("metadata-change-gives-new-image-id")
+def test_a_label_alone_gives_a_new_image_with_the_same_layers(build):
+    """With the classic builder, which gives an unchanged rebuild the same ID on both stores:
+    the label, and nothing else, makes the new image."""
+    dockerfile = f"FROM busybox:1.35\nRUN echo {uuid.uuid4().hex} > /id.txt\n"
+    first, again = build(dockerfile), build(dockerfile)
+    assert again.id == first.id
+    labelled = build(f"{dockerfile}LABEL org.example.reviewed=yes\n")
+    assert labelled.id != first.id
+    assert labelled.attrs["RootFS"]["Layers"] == first.attrs["RootFS"]["Layers"]
+    assert labelled.attrs["Config"]["Labels"]["org.example.reviewed"] == "yes"
+
+
+def fetch_json(registry, path, accept):
+    request = urllib.request.Request(registry.url(path), headers={"Accept": accept})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def provenance(docker_client, registry, image, name):
+    """Push the image; return its index and the build metadata its provenance records."""
+    repository = f"{registry.address}/{name}"
+    image.tag(repository, "1")
+    try:
+        events = list(docker_client.images.push(repository, tag="1", stream=True, decode=True))
+        assert not [event for event in events if "error" in event], events
+        index = fetch_json(registry, f"/v2/{name}/manifests/1", OCI_INDEX)
+        attestation = next(
+            entry
+            for entry in index["manifests"]
+            if entry.get("annotations", {}).get("vnd.docker.reference.type") == ATTESTATION
+        )
+        accept = "application/vnd.oci.image.manifest.v1+json"
+        manifest = fetch_json(registry, f"/v2/{name}/manifests/{attestation['digest']}", accept)
+        statement = fetch_json(
+            registry, f"/v2/{name}/blobs/{manifest['layers'][0]['digest']}", "*/*"
+        )
+        return index, statement["predicate"]["metadata"]
+    finally:
+        docker_client.images.remove(f"{repository}:1")
+
+
+@pytest.mark.claim("unchanged-rebuild-image-id-depends-on-the-store")
+@pytest.mark.branches("classic store", "containerd store")
+def test_an_unchanged_buildkit_rebuild_keeps_its_id_only_on_the_classic_store(
+    docker_client, engine, branch, buildkit, build_context, request
+):
+    tags = [f"greeter-{uuid.uuid4().hex[:8]}:{n}" for n in (1, 2)]
+    first, again = (buildkit_build(docker_client, buildkit, build_context, t) for t in tags)
+    if engine["image_store"] == "classic":
+        branch("classic store")
+        assert again.id == first.id
+        return
+    branch("containerd store")
+    assert again.id != first.id
+    # The index lists the same image manifest; only the provenance attestation differs, as it
+    # records each build's own ID and times.
+    registry = request.getfixturevalue("registry")
+    (index1, meta1), (index2, meta2) = (
+        provenance(docker_client, registry, image, f"docs/unchanged-{n}")
+        for n, image in ((1, first), (2, again))
+    )
+    assert index1["manifests"][0]["digest"] == index2["manifests"][0]["digest"]
+    assert index1["manifests"][1]["digest"] != index2["manifests"][1]["digest"]
+    assert meta1["buildInvocationID"] != meta2["buildInvocationID"]
+    assert meta1["buildStartedOn"] != meta2["buildStartedOn"]
+    # Without the attestation, an unchanged rebuild keeps its ID here too.
+    plain = [
+        buildkit_build(docker_client, buildkit, build_context, f"{t}-plain", "--provenance=false")
+        for t in tags
+    ]
+    assert plain[0].id == plain[1].id

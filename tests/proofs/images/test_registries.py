@@ -1,34 +1,43 @@
 """Proofs for docs/images/registries.md, against a private registry on 127.0.0.1."""
 
+import contextlib
 import gzip
 import hashlib
 import json
+import re
 import urllib.request
 import uuid
 
 import pytest
+from docker.errors import ImageNotFound
 
 from ..registry import Registry
 
-LOCAL = ("containers-are-created-from-local-images", "unqualified-names-expand-to-docker-hub")
-DIGESTS = ("repo-digest-is-manifest-digest", "image-id-is-not-repo-digest")
-PUSH_PULL = ("push-then-pull-gives-same-image-id", "loopback-registries-allowed-over-http")
+MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+IMAGE_MANIFESTS = f"{MANIFEST_V2}, {OCI_MANIFEST}"
+ANY_MANIFEST = f"{IMAGE_MANIFESTS}, {OCI_INDEX}"
+GZIP_LAYERS = {
+    "application/vnd.docker.image.rootfs.diff.tar.gzip",
+    "application/vnd.oci.image.layer.v1.tar+gzip",
+}
+ATTESTATION = "attestation-manifest"  # BuildKit's vnd.docker.reference.type annotation
 
 
 @pytest.fixture
 def registry_images(docker_client, registry: Registry):
     """Remove local images named after this run's registry once the test is done."""
     yield
-    for image in docker_client.images.list():
-        if any(tag.startswith(f"{registry.address}/") for tag in image.tags):
-            docker_client.images.remove(image.id, force=True)
+    for image in docker_client.api.images(all=True):  # one call, no inspect of each image
+        names = (image.get("RepoTags") or []) + (image.get("RepoDigests") or [])
+        if any(name.startswith(f"{registry.address}/") for name in names):
+            with contextlib.suppress(ImageNotFound):
+                docker_client.images.remove(image["Id"], force=True)
 
 
-MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
-
-
-def fetch(registry: Registry, path: str, accept: str | None = None) -> tuple[bytes, dict]:
-    request = urllib.request.Request(registry.url(path), headers={"Accept": accept or "*/*"})
+def fetch(registry: Registry, path: str, accept: str = "*/*") -> tuple[bytes, dict]:
+    request = urllib.request.Request(registry.url(path), headers={"Accept": accept})
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.read(), dict(response.headers)
 
@@ -37,63 +46,145 @@ def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def containerd_store(client) -> bool:
-    """Engines using the containerd image store show the manifest digest as the image ID."""
-    status = dict(client.info().get("DriverStatus") or [])
-    return status.get("driver-type") == "io.containerd.snapshotter.v1"
+def push(client, repository: str, tag: str) -> str:
+    """Push and return the digest the push reports, from the line `docker push` prints
+    ("TAG: digest: sha256:... size: N"): both image stores send it, while only the classic
+    store adds it as an `aux` record."""
+    events = list(client.images.push(repository, tag=tag, stream=True, decode=True))
+    assert not [event for event in events if "error" in event], events
+    reported = [
+        match[1]
+        for event in events
+        if (match := re.search(r"digest: (sha256:[0-9a-f]{64})", event.get("status", "")))
+    ]
+    assert len(reported) == 1, events
+    return reported[0]
+
+
+def image_manifest(registry: Registry, repository: str, top: dict) -> dict:
+    """The image manifest the tag names: the top-level document itself, or, for an index,
+    the manifest it lists first, which must not be an attestation."""
+    if top["mediaType"] != OCI_INDEX:
+        return top
+    first = top["manifests"][0]
+    assert first.get("annotations", {}).get("vnd.docker.reference.type") != ATTESTATION
+    path = f"/v2/{repository}/manifests/{first['digest']}"
+    body, headers = fetch(registry, path, IMAGE_MANIFESTS)
+    assert sha256(body) == headers["Docker-Content-Digest"] == first["digest"]
+    return json.loads(body)
 
 
 @pytest.mark.claim(
-    "repo-digest-is-manifest-digest",
-    "image-id-is-not-repo-digest",
-    "registry-stores-compressed-layers",
+    "containers-are-created-from-local-images", "local-image-repo-digests-depend-on-the-store"
 )
-def test_the_registry_holds_a_manifest_a_config_and_compressed_layers(
-    docker_client, registry, build, registry_images, busybox
+@pytest.mark.branches("classic store", "containerd store")
+def test_a_local_build_runs_without_a_registry_and_its_repo_digests_depend_on_the_store(
+    docker_client, engine, branch, build, buildkit
 ):
-    image = build(f"FROM busybox:1.35\nRUN echo {uuid.uuid4().hex} > /id.txt\n")
-    repository = f"{registry.address}/docs/anatomy"
-    image.tag(repository, "1")
-    events = list(docker_client.images.push(repository, tag="1", stream=True, decode=True))
-    assert not [event for event in events if "error" in event]
-    digest = next(event["aux"]["Digest"] for event in events if "aux" in event)
+    marker = uuid.uuid4().hex
+    dockerfile = f'FROM busybox:1.35\nRUN echo {marker} > /id.txt\nCMD ["cat", "/id.txt"]\n'
+    built = [build(dockerfile), buildkit(dockerfile)[0]]
+    for image in built:
+        assert docker_client.containers.run(image.id, remove=True) == f"{marker}\n".encode()
+        name = image.tags[0].rsplit(":", 1)[0]
+        if engine["image_store"] == "containerd":
+            branch("containerd store")
+            assert image.attrs["RepoDigests"] == [f"{name}@{image.id}"]
+        else:
+            branch("classic store")
+            assert image.attrs["RepoDigests"] == []
 
-    body, headers = fetch(registry, "/v2/docs/anatomy/manifests/1", MANIFEST_V2)
-    assert sha256(body) == headers["Docker-Content-Digest"] == digest
-    image.reload()
-    assert f"{repository}@{digest}" in image.attrs["RepoDigests"]
-    manifest = json.loads(body)
-    assert manifest["mediaType"] == MANIFEST_V2
-    if containerd_store(docker_client):
-        assert image.id == digest
-    else:
-        assert manifest["config"]["digest"] == image.id != digest
 
-    config_digest = manifest["config"]["digest"]
-    config, _ = fetch(registry, f"/v2/docs/anatomy/blobs/{config_digest}")
-    assert sha256(config) == config_digest
-    diff_ids = image.attrs["RootFS"]["Layers"]
-    assert json.loads(config)["rootfs"]["diff_ids"] == diff_ids
+@pytest.mark.claim("repo-digest-is-manifest-digest", "registry-stores-compressed-layers")
+def test_the_registry_holds_a_manifest_a_config_and_compressed_layers(
+    docker_client, registry, build, buildkit, registry_images
+):
+    marker = uuid.uuid4().hex
+    dockerfile = f"FROM busybox:1.35\nRUN echo {marker} > /id.txt\n"
+    for builder, image in (("classic", build(dockerfile)), ("buildkit", buildkit(dockerfile)[0])):
+        name = f"docs/anatomy-{builder}"
+        repository = f"{registry.address}/{name}"
+        image.tag(repository, "1")
+        digest = push(docker_client, repository, "1")
 
-    layers = manifest["layers"]
-    assert len(layers) == len(diff_ids)
-    assert {layer["digest"] for layer in layers}.isdisjoint(diff_ids)
-    for layer in layers:
-        assert layer["mediaType"] == "application/vnd.docker.image.rootfs.diff.tar.gzip"
-        blob, _ = fetch(registry, f"/v2/docs/anatomy/blobs/{layer['digest']}")
-        assert blob[:2] == b"\x1f\x8b"  # gzip
-        assert sha256(blob) == layer["digest"]
-        assert sha256(gzip.decompress(blob)) in diff_ids
+        body, headers = fetch(registry, f"/v2/{name}/manifests/1", ANY_MANIFEST)
+        assert sha256(body) == headers["Docker-Content-Digest"] == digest
+        image.reload()
+        assert f"{repository}@{digest}" in image.attrs["RepoDigests"]
+        manifest = image_manifest(registry, name, json.loads(body))
+        assert manifest["mediaType"] in (MANIFEST_V2, OCI_MANIFEST)
+
+        config_digest = manifest["config"]["digest"]
+        config, _ = fetch(registry, f"/v2/{name}/blobs/{config_digest}")
+        assert sha256(config) == config_digest
+        diff_ids = image.attrs["RootFS"]["Layers"]
+        assert json.loads(config)["rootfs"]["diff_ids"] == diff_ids
+
+        layers = manifest["layers"]
+        assert len(layers) == len(diff_ids)
+        assert {layer["digest"] for layer in layers}.isdisjoint(diff_ids)
+        for layer, diff_id in zip(layers, diff_ids, strict=True):
+            assert layer["mediaType"] in GZIP_LAYERS
+            blob, _ = fetch(registry, f"/v2/{name}/blobs/{layer['digest']}")
+            assert blob[:2] == b"\x1f\x8b"  # gzip
+            assert sha256(blob) == layer["digest"]
+            assert sha256(gzip.decompress(blob)) == diff_id
+
+
+@pytest.mark.claim("image-id-is-not-repo-digest")
+def test_on_the_classic_store_the_image_id_is_the_config_digest(
+    docker_client, registry, build, buildkit, registry_images
+):
+    marker = uuid.uuid4().hex
+    dockerfile = f"FROM busybox:1.35\nRUN echo {marker} > /id.txt\n"
+    for builder, image in (("classic", build(dockerfile)), ("buildkit", buildkit(dockerfile)[0])):
+        name = f"docs/classic-id-{builder}"
+        image.tag(f"{registry.address}/{name}", "1")
+        digest = push(docker_client, f"{registry.address}/{name}", "1")
+        body, _ = fetch(registry, f"/v2/{name}/manifests/1", ANY_MANIFEST)
+        manifest = json.loads(body)
+        assert manifest["mediaType"] == MANIFEST_V2
+        assert manifest["config"]["digest"] == image.id != digest == sha256(body)
+
+
+@pytest.mark.claim("containerd-image-id-is-repo-digest")
+def test_on_the_containerd_store_the_image_id_is_the_pushed_digest(
+    docker_client, registry, build, buildkit, registry_images
+):
+    marker = uuid.uuid4().hex
+    dockerfile = f"FROM busybox:1.35\nRUN echo {marker} > /id.txt\n"
+    for builder, image in (("classic", build(dockerfile)), ("buildkit", buildkit(dockerfile)[0])):
+        name = f"docs/containerd-id-{builder}"
+        descriptor = image.attrs["Descriptor"]
+        assert descriptor["digest"] == image.id
+        image.tag(f"{registry.address}/{name}", "1")
+        digest = push(docker_client, f"{registry.address}/{name}", "1")
+        body, headers = fetch(registry, f"/v2/{name}/manifests/1", ANY_MANIFEST)
+        assert image.id == digest == sha256(body) == headers["Docker-Content-Digest"]
+        assert json.loads(body)["mediaType"] == descriptor["mediaType"]
+        if builder == "classic":  # one image manifest, no index
+            assert descriptor["mediaType"] in (MANIFEST_V2, OCI_MANIFEST)
+            continue
+        # BuildKit: an index listing the image manifest, then its provenance attestation.
+        assert descriptor["mediaType"] == OCI_INDEX
+        image_entry, attestation = json.loads(body)["manifests"]
+        assert image_entry["platform"]["os"] == "linux"
+        annotations = attestation["annotations"]
+        assert annotations["vnd.docker.reference.type"] == ATTESTATION
+        assert annotations["vnd.docker.reference.digest"] == image_entry["digest"]
 
 
 @pytest.mark.claim(
     "loopback-registries-allowed-over-http", "unqualified-names-expand-to-docker-hub"
 )
-def test_engine_defaults_for_registries(docker_client):
+def test_engine_defaults_for_registries(docker_client, engine):
     info = docker_client.info()
     assert info["IndexServerAddress"] == "https://index.docker.io/v1/"
     registries = info["RegistryConfig"]
-    assert "127.0.0.0/8" in registries["InsecureRegistryCIDRs"]
+    insecure = registries["InsecureRegistryCIDRs"]
+    assert "127.0.0.0/8" in insecure
+    # The IPv6 loopback joined the default list in Engine 28.0 (moby/moby#48540).
+    assert ("::1/128" in insecure) == (int(engine["version"].split(".")[0]) >= 28)
     assert registries["IndexConfigs"]["docker.io"]["Secure"] is True
 
 
@@ -102,18 +193,20 @@ def test_a_build_from_a_digest_ignores_where_the_tag_points(
     docker_client, registry, build, registry_images, busybox
 ):
     repository = f"{registry.address}/docs/pinned-base"
-    digests = []
+    images, digests = [], []
     for version in ("1", "2"):
         image = build(f"FROM busybox:1.35\nRUN echo {version} > /version.txt\n")
         image.tag(repository, "latest")
-        events = list(docker_client.images.push(repository, tag="latest", stream=True, decode=True))
-        assert not [event for event in events if "error" in event]
-        digests.append(next(event["aux"]["Digest"] for event in events if "aux" in event))
-    first_digest = digests[0]
-    docker_client.images.remove(f"{repository}@{first_digest}", force=True)
+        digests.append(push(docker_client, repository, "latest"))
+        images.append(image)
+    # No local copy of version 1 is left: the build below must get it from the registry.
+    docker_client.images.remove(images[0].id, force=True)
+    with pytest.raises(ImageNotFound):
+        docker_client.images.get(images[0].id)
 
-    child = build(f'FROM {repository}@{first_digest}\nCMD ["cat", "/version.txt"]\n')
+    child = build(f'FROM {repository}@{digests[0]}\nCMD ["cat", "/version.txt"]\n')
     assert docker_client.containers.run(child.id, remove=True) == b"1\n"
-    assert docker_client.images.get(f"{repository}:latest").attrs["RepoDigests"] == [
-        f"{repository}@{digests[1]}"
-    ]
+    latest = docker_client.images.get(f"{repository}:latest")
+    assert latest.id == images[1].id
+    assert f"{repository}@{digests[1]}" in latest.attrs["RepoDigests"]
+    docker_client.images.remove(child.id)  # before its base, which registry_images removes

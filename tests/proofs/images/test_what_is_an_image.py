@@ -35,19 +35,51 @@ def test_a_running_container_pins_its_image_and_force_only_untags(docker_client,
         box.remove(force=True)
 
 
-@pytest.mark.claim("image-used-by-stopped-container-needs-force")
-def test_a_stopped_container_yields_to_a_forced_removal_and_still_starts(docker_client, own_image):
+def stopped_container_and_forced_removal(docker_client, own_image):
+    """A stopped container of the image; `docker rmi` of its tag refused, then forced."""
     image, tag = own_image
     box = docker_client.containers.create(tag, ["echo", "still here"])
+    with pytest.raises(APIError) as refused:
+        docker_client.images.remove(tag)
+    assert refused.value.status_code == 409
+    docker_client.images.remove(tag, force=True)
+    with pytest.raises(ImageNotFound):
+        docker_client.images.get(tag)
+    return image, box
+
+
+@pytest.mark.claim("image-used-by-stopped-container-needs-force")
+def test_a_stopped_container_yields_to_a_forced_removal_and_still_starts(docker_client, own_image):
+    image, box = stopped_container_and_forced_removal(docker_client, own_image)
     try:
-        with pytest.raises(APIError) as refused:
-            docker_client.images.remove(tag)
-        assert refused.value.status_code == 409
-        docker_client.images.remove(tag, force=True)
-        with pytest.raises(ImageNotFound):
-            docker_client.images.get(image.id)
         box.start()
         assert box.wait(timeout=30)["StatusCode"] == 0
         assert box.logs() == b"still here\n"
+        box.reload()
+        assert box.attrs["Image"] == image.id
+    finally:
+        box.remove(force=True)
+
+
+@pytest.mark.claim("forced-removal-deletes-image-of-stopped-container")
+def test_on_the_classic_store_a_forced_removal_deletes_the_image(docker_client, own_image):
+    image, box = stopped_container_and_forced_removal(docker_client, own_image)
+    try:
+        with pytest.raises(ImageNotFound):
+            docker_client.images.get(image.id)
+        assert image.id not in docker_client.api.images(all=True, quiet=True)
+        box.start()
+        assert box.wait(timeout=30)["StatusCode"] == 0
+    finally:
+        box.remove(force=True)
+
+
+@pytest.mark.claim("containerd-forced-removal-only-untags")
+def test_on_the_containerd_store_a_forced_removal_only_untags(docker_client, own_image):
+    image, box = stopped_container_and_forced_removal(docker_client, own_image)
+    try:
+        kept = docker_client.images.get(image.id)
+        assert kept.tags == []
+        assert kept.attrs["RootFS"] == image.attrs["RootFS"]
     finally:
         box.remove(force=True)
