@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from verified_docs.document import Claim, Guide, Snippet
+from verified_docs.document import VARIANT, Claim, Guide, Snippet
+from verified_docs.matrix import Engine, load_matrix
 from verified_docs.report import load_report, tests_naming
 from verified_docs.transcripts import SECTION_MARKER, parse_transcript
 
@@ -37,9 +39,10 @@ CLEAN_UP = (
 TIMEOUT = 300
 
 
-def choose_line(guide: Guide, claim: Claim) -> tuple[Snippet, int] | None:
-    """The expected-output line to falsify: in a section that binds the claim, the last output
-    line of a step that is not a clean-up (a Python snippet: its last `# > ` line)."""
+def choose_line(guide: Guide, claim: Claim) -> tuple[Snippet, int, set[str]] | None:
+    """The expected-output line to falsify: in a section that binds the claim, the last line
+    of the default output of a step that is not a clean-up (a Python snippet: its last default
+    `# > ` line), with the engines that expect other output there (`[on NAME]`)."""
     for snippet in guide.runnable:
         for section in snippet.sections:
             if claim.id not in section.claims:
@@ -47,15 +50,21 @@ def choose_line(guide: Guide, claim: Claim) -> tuple[Snippet, int] | None:
             lines = range(section.start, section.end)
             if snippet.kind == "python":
                 prints = [n for n in lines if snippet.prints_at(n)]
-                if prints:
-                    return snippet, prints[-1]
+                variants = [
+                    n
+                    for n in prints
+                    if VARIANT.match(snippet.lines[n - 1].strip().removeprefix("# > "))
+                ]
+                default = [n for n in prints if not variants or n < variants[0]]
+                if default:
+                    return snippet, default[-1], set(snippet.engines_named())
                 continue
             steps = parse_transcript(guide.root / snippet.path).steps
             for step in reversed([s for s in steps if s.line in lines]):
                 if step.command.startswith(CLEAN_UP):
                     continue
-                if any(line not in ("", "...") for line in step.expected):
-                    return snippet, step.line
+                if any(line not in ("", "...") for line in step.expected.lines):
+                    return snippet, step.line, set(step.variants)
     return None
 
 
@@ -68,6 +77,8 @@ def falsify(path: Path, step_line: int) -> str:
     for number in range(step_line + 1, len(lines) + 1):
         text = lines[number - 1]
         if path.suffix == ".py" or text.startswith(("$ ", "? ")) or SECTION_MARKER.search(text):
+            break
+        if VARIANT.match(text):  # the default output ends where an engine's own begins
             break
         if text.strip() and text != "...":
             last = number
@@ -105,21 +116,30 @@ def negate_assert(path: Path, test: ast.expr) -> str:
 
 def mutate(
     guide: Guide, claim: Claim, tests: list[str]
-) -> tuple[Path, int, str, list[str], str] | None:
+) -> tuple[Path, int, str, list[str], str, set[str]] | None:
     """Falsify the claim's proof: a snippet's expected output if a snippet proves it,
-    otherwise the last assertion of its test. Returns what to run and how to restore it."""
+    otherwise the last assertion of its test. Returns what to run, how to restore it, and the
+    engines the falsified line does not apply to."""
     chosen = choose_line(guide, claim)
     if chosen is not None:
-        snippet, line = chosen
+        snippet, line, elsewhere = chosen
         path = guide.root / snippet.path
-        return path, line, falsify(path, line), [f"{SNIPPET_TEST}[{snippet}]"], MUTATION.strip()
+        test = f"{SNIPPET_TEST}[{snippet}]"
+        return path, line, falsify(path, line), [test], MUTATION.strip(), elsewhere
     for nodeid in tests:
         found = last_assert(nodeid)
         if found:
             path, expression = found
             original = negate_assert(path, expression)
-            return path, expression.lineno, original, [nodeid], "1 failed"
+            return path, expression.lineno, original, [nodeid], "1 failed", set()
     return None
+
+
+def engine_for(claim: Claim, elsewhere: set[str]) -> Engine | None:
+    """An engine of the matrix that the claim holds on and that expects the falsified line
+    (None: the one DOCKER_HOST reaches)."""
+    engines = [e for e in load_matrix() if claim.in_scope(e.name) and e.name not in elsewhere]
+    return engines[0] if engines else None
 
 
 def main() -> int:
@@ -138,7 +158,8 @@ def main() -> int:
         if mutation is None:
             missed.append(f"{claim_id}: no snippet or assertion proves it, nothing to falsify")
             continue
-        path, line, original, tests, sign = mutation
+        path, line, original, tests, sign, elsewhere = mutation
+        engine = engine_for(guide.claims[claim_id], elsewhere)
         try:
             run = subprocess.run(
                 [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
@@ -146,6 +167,7 @@ def main() -> int:
                 capture_output=True,
                 text=True,
                 timeout=TIMEOUT,
+                env=engine.environment(dict(os.environ)) if engine else None,
             )
         finally:
             path.write_text(original)
