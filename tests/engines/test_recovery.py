@@ -44,12 +44,15 @@ def alive(pid: int) -> bool:
 
 
 def answers(engine) -> bool:
+    """Whether the engine's daemon answers (`docker info` exits 0 on some CLIs without one:
+    its server version is the answer)."""
     done = subprocess.run(
-        [engine.docker, "-H", engine.docker_host, "info", "--format", "{{.ServerVersion}}"],
+        [engine.docker, "-H", engine.docker_host, "version", "--format", "{{.Server.Version}}"],
         capture_output=True,
+        text=True,
         timeout=30,
     )
-    return done.returncode == 0
+    return done.returncode == 0 and bool(done.stdout.strip())
 
 
 def test_the_matrix_is_up():
