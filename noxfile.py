@@ -18,7 +18,6 @@ ROOT = Path(__file__).parent
 QUIET_MKDOCS = {"NO_MKDOCS_2_WARNING": "true", "DISABLE_MKDOCS_2_WARNING": "true"}
 PUBLISH = {**QUIET_MKDOCS, "VERIFIED_DOCS_PUBLISH": "1"}
 MERMAID_VERSION = "11.17.2"  # the major version Material for MkDocs asks for
-BOTH_CORES = ["-n", "2"]
 
 
 def install(session: nox.Session, *extras: str) -> None:
@@ -41,8 +40,7 @@ def run_proofs(session: nox.Session, *args: str) -> None:
     snippet, a test file) re-proves only the tests that read it."""
     changed = [f"--changed={a}" for a in args if (ROOT / a).exists()]
     rest = [a for a in args if not (ROOT / a).exists()]
-    workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in rest) else BOTH_CORES
-    on_engines(session, "tests/proofs", "--claims-report", *workers, *changed, *rest)
+    on_engines(session, "tests/proofs", "--claims-report", *changed, *rest)
 
 
 def run_unit(session: nox.Session, *args: str) -> None:
@@ -50,7 +48,7 @@ def run_unit(session: nox.Session, *args: str) -> None:
 
 
 def run_reliability(session: nox.Session, *args: str) -> None:
-    on_engines(session, "tests/reliability", *BOTH_CORES, *args)
+    on_engines(session, "tests/reliability", *args)
 
 
 def check_mutations(session: nox.Session, *claims: str) -> None:

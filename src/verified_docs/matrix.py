@@ -71,8 +71,18 @@ def choose(engines: list[Engine], names: list[str]) -> list[Engine]:
     return [known[name] for name in names]
 
 
+def share_cores(engines: int, pytest_args: list[str]) -> list[str]:
+    """xdist workers per engine, unless the arguments choose: the machine's cores shared
+    between the engines' runs (at least one each)."""
+    if any(a.startswith(("-n", "--numprocesses")) for a in pytest_args):
+        return pytest_args
+    workers = max(1, (os.cpu_count() or 1) // max(engines, 1))
+    return ["-n", str(workers), *pytest_args]
+
+
 def run(engines: list[Engine], pytest_args: list[str], timeout: float = RUN_SECONDS) -> int:
     """One pytest per engine, side by side; the worst exit status."""
+    pytest_args = share_cores(len(engines), pytest_args)
     base = dict(os.environ)
     runs: dict[str, subprocess.Popen[str]] = {}
     selector = selectors.DefaultSelector()
@@ -121,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     if not chosen:  # no matrix here: the engine the environment points at
-        return subprocess.call([sys.executable, "-m", "pytest", *pytest_args])
+        return subprocess.call([sys.executable, "-m", "pytest", *share_cores(1, pytest_args)])
     return run(chosen, pytest_args)
 
 

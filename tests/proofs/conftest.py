@@ -9,6 +9,7 @@ import os
 
 os.environ["TESTCONTAINERS_RYUK_DISABLED"] = "true"  # before testcontainers is imported
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from testcontainers.core.config import testcontainers_config
 
 from verified_docs.document import SNIPPETS, Guide, Snippet
 from verified_docs.plugin import BASE_IMAGE
+from verified_docs.runner import one_at_a_time
 
 from .base_image import BaseImage, provision_busybox
 from .registry import Registry, running_registry
@@ -66,5 +68,18 @@ def substitutions(
 
 
 @pytest.fixture
-def snippet_dir(guide: Guide) -> Callable[[str], Path]:
-    return lambda relative: guide.root / SNIPPETS / relative
+def snippet_dir(guide: Guide, engine: dict[str, str]) -> Iterator[Callable[[str], Path]]:
+    """A snippet folder, e.g. `snippet_dir("images/rebuild")`. Until the test ends, the snippets
+    of that folder wait for it on this engine: identical builds share layers and cache, and one
+    run's clean-up would pull them from under the other."""
+    with contextlib.ExitStack() as held:
+        taken: set[Path] = set()
+
+        def folder(relative: str) -> Path:
+            path = guide.root / SNIPPETS / relative
+            if path not in taken:
+                held.enter_context(one_at_a_time(f"{engine['name']}:{path}"))
+                taken.add(path)
+            return path
+
+        yield folder
