@@ -3,7 +3,8 @@
  * - the search dialog gets an accessible name, the one its search field already has;
  * - the breadcrumbs are a navigation landmark named "Breadcrumb", not a second "Navigation";
  * - the copy and select buttons of a code block are not one more unnamed navigation landmark;
- * - the marker of a code annotation is a link named after its note ("Note 1"), not an empty one.
+ * - the marker of a code annotation is a link named after its note ("Note 1"), not an empty one;
+ * - a row of tab labels too wide for the column scrolls: it can be reached with the keyboard.
  * Material adds these elements from script, on every page instant navigation brings in, so
  * the fixes apply to whatever enters the document.
  */
@@ -24,6 +25,12 @@
     for (const marker of document.querySelectorAll("a.md-annotation__index:not([aria-label])")) {
       const number = marker.querySelector("[data-md-annotation-id]");
       marker.setAttribute("aria-label", `Note ${number ? number.dataset.mdAnnotationId : ""}`);
+    }
+    for (const labels of document.querySelectorAll(".tabbed-labels:not([tabindex])")) {
+      if (labels.scrollWidth > labels.clientWidth) {
+        labels.setAttribute("tabindex", "0");
+        labels.setAttribute("aria-label", "Tabs");
+      }
     }
   };
   fix();
