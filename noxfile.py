@@ -193,7 +193,7 @@ def zensical(session: nox.Session) -> None:
     # Zensical wants docs/ and its output inside the folder of its config: build a copy.
     project = work / "project"
     shutil.rmtree(project, ignore_errors=True)
-    for folder in ("docs", "snippets", "overrides"):
+    for folder in ("docs", "snippets", "overrides", "tests", "src"):  # what the records read
         shutil.copytree(ROOT / folder, project / folder)
     shutil.copy2(ROOT / "mkdocs.yml", project / "mkdocs.yml")
     report = session.run(
