@@ -24,6 +24,14 @@ def install(session: nox.Session, *extras: str) -> None:
     session.install("-c", "constraints.txt", "-e", f".[{','.join(extras)}]")
 
 
+def start_engines(session: nox.Session) -> None:
+    """On Debian as root, bring up the engine matrix (seconds once downloaded, and a no-op for
+    engines already running); elsewhere the proofs use the engine your docker CLI reaches and
+    stop in one line when none answers."""
+    if getattr(os, "geteuid", lambda: -1)() == 0 and Path("/etc/debian_version").is_file():
+        session.run("bash", "scripts/engines.sh", "up", external=True)
+
+
 def on_engines(session: nox.Session, *args: str) -> None:
     """pytest on every engine of the matrix at once (`--engine NAME`: on that one only)."""
     engines: list[str] = []
@@ -38,6 +46,7 @@ def on_engines(session: nox.Session, *args: str) -> None:
 def run_proofs(session: nox.Session, *args: str) -> None:
     """The guide's proofs, writing the report; an existing path in the arguments (a page, a
     snippet, a test file) re-proves only the tests that read it."""
+    start_engines(session)
     changed = [f"--changed={a}" for a in args if (ROOT / a).exists()]
     rest = [a for a in args if not (ROOT / a).exists()]
     on_engines(session, "tests/proofs", "--claims-report", *changed, *rest)
@@ -48,6 +57,7 @@ def run_unit(session: nox.Session, *args: str) -> None:
 
 
 def run_reliability(session: nox.Session, *args: str) -> None:
+    start_engines(session)
     on_engines(session, "tests/reliability", *args)
 
 
@@ -174,6 +184,7 @@ def tests(session: nox.Session) -> None:
     """The whole suite on the engine matrix: unit, engine recovery, proofs, reliability,
     mutation check, strict build, site checks."""
     install(session, "test")
+    start_engines(session)
     if os.environ.get("CI") and not shutil.which("docker"):
         session.error("CI=true but there is no docker CLI: run scripts/engines.sh up first")
     run_unit(session)

@@ -20,7 +20,7 @@ from typing import Any
 import docker
 from docker.errors import APIError, DockerException, NotFound
 
-START_HINT = "start one with `sudo bash scripts/docker-engine.sh` (Debian) or start Docker Desktop"
+START_HINT = "start the matrix with `sudo bash scripts/engines.sh up` (Debian) or start Docker"
 PROJECT = "verified-docs"  # the one name for labels, environment variables and image names
 RUN_LABEL = f"io.github.{PROJECT}.run"
 OWNER_LABEL = f"io.github.{PROJECT}.owner"

@@ -122,6 +122,17 @@ def input_problems(root: Path) -> list[str]:
         return [str(error)]
 
 
+def require_engine(config: pytest.Config) -> None:
+    """Stop the run in one line, before collection, when no engine answers (a conftest of
+    tests that need one calls this from its pytest_configure)."""
+    if hasattr(config, "workerinput"):
+        return
+    try:
+        connect(timeout=10).close()
+    except EngineUnavailable as error:
+        raise pytest.UsageError(str(error)) from None
+
+
 @cache
 def guide_at(root: Path) -> Guide:
     return Guide.load(root)

@@ -18,7 +18,7 @@ import pytest
 from testcontainers.core.config import testcontainers_config
 
 from verified_docs.document import SNIPPETS, Guide, Snippet
-from verified_docs.plugin import BASE_IMAGE
+from verified_docs.plugin import BASE_IMAGE, require_engine
 from verified_docs.runner import one_at_a_time
 
 from .base_image import BaseImage, provision_busybox
@@ -27,6 +27,10 @@ from .registry import Registry, running_registry
 testcontainers_config.ryuk_disabled = True
 
 READERS_REGISTRY = "127.0.0.1:5000"  # the registry address snippets show
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    require_engine(config)
 
 
 @pytest.fixture(scope="session")

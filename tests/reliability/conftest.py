@@ -15,9 +15,14 @@ import pytest
 from tests.proofs.base_image import BaseImage, provision_busybox
 from verified_docs.document import SNIPPETS, Guide
 from verified_docs.engines import RUN_LABEL
+from verified_docs.plugin import require_engine
 
 SCENARIOS = Path(__file__).with_name("scenarios")
 CHILD_TIMEOUT = 240
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    require_engine(config)
 
 
 @dataclass
