@@ -16,12 +16,22 @@ from .conftest import CHILD_TIMEOUT, SCENARIOS, child_command, child_env
 SCENARIO = "scenario_leaves_resources.py::test_passes_and_leaves_resources"
 
 
-def test_no_engine_is_one_actionable_line_and_a_failure(run_child):
-    child = run_child(SCENARIO, DOCKER_HOST="unix:///nonexistent/docker.sock", CI="true")
-    assert child.returncode != 0
-    lines = [line for line in child.output.splitlines() if "No Docker engine answers" in line]
-    assert len(lines) == 1, child.output
-    assert "scripts/docker-engine.sh" in lines[0]
+def test_no_engine_is_one_actionable_line_and_a_failure_before_collection(guide):
+    scenario = SCENARIOS / SCENARIO
+    done = subprocess.run(
+        [*child_command(str(scenario)), "-n", "2"],
+        cwd=guide.root,
+        env=child_env(uuid.uuid4().hex[:8], DOCKER_HOST="unix:///nonexistent/d.sock", CI="true"),
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 4, output  # pytest's usage error: a failure, in CI too
+    assert len(output.strip().splitlines()) == 1, output
+    assert "No Docker engine answers at unix:///nonexistent/d.sock" in output
+    assert "scripts/engines.sh up" in output
+    assert "collected" not in output and "INTERNALERROR" not in output, output
 
 
 def test_an_unknown_claim_id_names_the_test_file_and_line(run_child):
