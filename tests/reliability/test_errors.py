@@ -31,7 +31,8 @@ def test_no_engine_is_one_actionable_line_and_a_failure_before_collection(guide)
     assert len(output.strip().splitlines()) == 1, output
     assert "No Docker engine answers at unix:///nonexistent/d.sock" in output
     assert "scripts/engines.sh up" in output
-    assert "collected" not in output and "INTERNALERROR" not in output, output
+    assert "collected" not in output, output
+    assert "INTERNALERROR" not in output, output
 
 
 def test_an_unknown_claim_id_names_the_test_file_and_line(run_child):
