@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import selectors
+import socket
 import subprocess
 import sys
 import time
@@ -69,6 +70,32 @@ def choose(engines: list[Engine], names: list[str]) -> list[Engine]:
             "start it with `bash scripts/engines.sh up NAME`"
         )
     return [known[name] for name in names]
+
+
+def answers(engine: Engine, timeout: float = 5) -> bool:
+    """Whether something listens at the engine's socket (a unix socket or tcp://host:port)."""
+    scheme, _, where = engine.docker_host.partition("://")
+    try:
+        if scheme == "unix":
+            with socket.socket(socket.AF_UNIX) as unix:
+                unix.settimeout(timeout)
+                unix.connect(where)
+        else:
+            host, _, port = where.rpartition(":")
+            socket.create_connection((host, int(port)), timeout=timeout).close()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def check_answering(engines: list[Engine]) -> None:
+    """One line naming the engines of the matrix that don't answer, before any run starts."""
+    silent = [engine.name for engine in engines if not answers(engine)]
+    if silent:
+        raise MatrixError(
+            f"No Docker engine answers for {', '.join(silent)} (listed in {MATRIX_FILE}): "
+            f"start them with `sudo bash scripts/engines.sh up {' '.join(silent)}`"
+        )
 
 
 def share_cores(engines: int, pytest_args: list[str]) -> list[str]:
@@ -127,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     engines = load_matrix()
     try:
         chosen = choose(engines, args.engine)
+        check_answering(chosen)
     except MatrixError as error:
         print(error, file=sys.stderr)
         return 2

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
-from verified_docs.matrix import MatrixError, choose, load_matrix
+from verified_docs.matrix import Engine, MatrixError, check_answering, choose, load_matrix
 
 ENGINES = {
     "engines": [
@@ -46,3 +47,19 @@ def test_an_engine_not_in_the_matrix_is_one_actionable_line(tmp_path):
 
 def test_without_engines_json_there_is_no_matrix(tmp_path):
     assert load_matrix(tmp_path / "missing.json") == []
+
+
+def test_a_silent_engine_is_named_in_one_line_before_any_run(tmp_path):
+    listening = tmp_path / "up.sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(listening))
+        server.listen()
+        up = Engine("up", f"unix://{listening}", "docker", None)
+        down = Engine("down", f"unix://{tmp_path / 'down.sock'}", "docker", None)
+        check_answering([up])  # answers: no error
+        with pytest.raises(MatrixError) as raised:
+            check_answering([up, down])
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("No Docker engine answers for down ")
+    assert message.endswith("`sudo bash scripts/engines.sh up down`")
