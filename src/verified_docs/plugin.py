@@ -463,6 +463,8 @@ class ReportWriter:
             "base_images": (previous["base_images"] if previous else {}) | self.base_images,
             "measurements": (previous["measurements"] if previous else {}) | self.measurements,
         }
+        if previous and "falsifications" in previous:  # `nox -s mutation` wrote them
+            report["falsifications"] = previous["falsifications"]
         if self.overhead:  # `nox -s bench`: this engine's measurements replace its earlier ones
             earlier = previous.get("overhead", []) if previous else []
             report["overhead"] = [o for o in earlier if o["engine"] != engine["name"]] + [

@@ -49,6 +49,15 @@ class Record(TypedDict):
     branches_reached: NotRequired[list[str]]  # the branches this run took
 
 
+class Falsification(TypedDict):
+    claim: str
+    kind: str  # "falsifier" (a declared edit) or "baseline" (an output line or an assertion)
+    what: str  # what the edit does
+    file: str  # the file it edits
+    engine: str
+    result: str  # caught, missed or broken
+
+
 class Report(TypedDict):
     schema: int
     generated_at: str
@@ -60,6 +69,7 @@ class Report(TypedDict):
     base_images: dict[str, dict[str, Any]]
     measurements: dict[str, Any]
     overhead: NotRequired[list[dict[str, Any]]]  # only from `nox -s bench`
+    falsifications: NotRequired[list[Falsification]]  # only from `nox -s mutation`
 
 
 def is_current(record: Record, digest: Digest) -> bool:

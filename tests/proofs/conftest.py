@@ -34,9 +34,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def busybox_image(docker_client: docker.DockerClient, guide: Guide) -> BaseImage:
+def busybox_image(
+    docker_client: docker.DockerClient, guide: Guide, engine: dict[str, str]
+) -> BaseImage:
     dockerfile = guide.root / SNIPPETS / "base-image" / "Dockerfile"
-    return provision_busybox(docker_client, dockerfile)
+    # One build at a time per engine: parallel runs unpacking the same layer on the containerd
+    # store can fail ("failed to extract layer ... no such file or directory").
+    with one_at_a_time(f"{engine['name']}:base-image"):
+        return provision_busybox(docker_client, dockerfile)
 
 
 @pytest.fixture
