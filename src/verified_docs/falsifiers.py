@@ -85,7 +85,7 @@ def falsifier_problems(guide: Guide, falsifiers: list[Falsifier]) -> list[str]:
             problems.append(f"{where}: {falsifier.claim}: no file {falsifier.file}")
         elif falsifier.replace not in path.read_text(encoding="utf-8"):
             problems.append(
-                f"{where}: {falsifier.claim}: {falsifier.file} has no {falsifier.replace!r}"
+                f"{where}: {falsifier.claim}: {falsifier.file} lacks {falsifier.replace!r}"
             )
         if falsifier.replace == falsifier.with_:
             problems.append(f"{where}: {falsifier.claim}: `replace` and `with` are the same")

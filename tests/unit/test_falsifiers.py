@@ -1,0 +1,59 @@
+"""Falsifiers are declared per page, name its claims, and edit something that exists."""
+
+from __future__ import annotations
+
+import pytest
+
+from verified_docs.document import Guide
+from verified_docs.falsifiers import (
+    FALSIFIERS,
+    FalsifierError,
+    copy_project,
+    falsifier_problems,
+    load_falsifiers,
+)
+
+DECLARED = """
+[[falsifier]]
+claim = "{claim}"
+why = "--init dropped: the command itself is PID 1"
+file = "snippets/init.console"
+replace = "{replace}"
+with = "docker run -d"
+"""
+
+
+def a_project(tmp_path, claim="init-is-pid-1", replace="docker run -d --init"):
+    (tmp_path / "docs").mkdir(parents=True)
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "docs" / "page.md").write_text("Init is PID 1.\n{ .claim #init-is-pid-1 }\n")
+    (tmp_path / "snippets" / "init.console").write_text("$ docker run -d --init busybox\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "tests").mkdir()
+    declared = tmp_path / FALSIFIERS / "page.toml"
+    declared.parent.mkdir(parents=True)
+    declared.write_text(DECLARED.format(claim=claim, replace=replace))
+    return tmp_path
+
+
+def test_a_falsifier_edits_a_copy_never_the_project(tmp_path):
+    root = a_project(tmp_path / "project")
+    [falsifier] = load_falsifiers(root)
+    assert falsifier_problems(Guide.load(root), [falsifier]) == []
+    copy = copy_project(root, tmp_path / "copy")
+    falsifier.apply(copy)
+    assert (copy / "snippets/init.console").read_text() == "$ docker run -d busybox\n"
+    assert (root / "snippets/init.console").read_text() == "$ docker run -d --init busybox\n"
+
+
+def test_a_falsifier_of_another_page_or_of_nothing_is_named(tmp_path):
+    root = a_project(tmp_path, claim="no-such-claim", replace="docker run --rm")
+    falsifiers = load_falsifiers(root)
+    assert falsifier_problems(Guide.load(root), falsifiers) == [
+        "tests/proofs/falsifiers/page.toml: claim 'no-such-claim' is not made on docs/page.md",
+        "tests/proofs/falsifiers/page.toml: no-such-claim: snippets/init.console lacks "
+        "'docker run --rm'",
+    ]
+    with pytest.raises(FalsifierError, match="has no 'docker run --rm'"):
+        falsifiers[0].apply(root)
