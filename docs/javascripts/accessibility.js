@@ -4,7 +4,8 @@
  * - the breadcrumbs are a navigation landmark named "Breadcrumb", not a second "Navigation";
  * - the copy and select buttons of a code block are not one more unnamed navigation landmark;
  * - the marker of a code annotation is a link named after its note ("Note 1"), not an empty one;
- * - a row of tab labels too wide for the column scrolls: it can be reached with the keyboard.
+ * - a row of tab labels, or a diagram, too wide for the column scrolls: it can be reached with
+ *   the keyboard.
  * Material adds these elements from script, on every page instant navigation brings in, so
  * the fixes apply to whatever enters the document.
  */
@@ -30,6 +31,13 @@
       if (labels.scrollWidth > labels.clientWidth) {
         labels.setAttribute("tabindex", "0");
         labels.setAttribute("aria-label", "Tabs");
+      }
+    }
+    for (const diagram of document.querySelectorAll("div.mermaid:not([tabindex])")) {
+      if (diagram.scrollWidth > diagram.clientWidth) {
+        diagram.setAttribute("tabindex", "0");
+        diagram.setAttribute("role", "group");
+        diagram.setAttribute("aria-label", "Diagram");
       }
     }
   };
