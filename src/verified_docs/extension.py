@@ -1,15 +1,18 @@
-"""Python-Markdown extension: show each claim's status and the verification report.
+"""Python-Markdown extension: show each claim's status, the pages' real output and the report.
 
 It runs under `mkdocs build` and `zensical build` alike (no MkDocs plugin or hook):
 
-- every element carrying `{ .claim #id }` gets a status badge linking to the claim's entry
-  on the verification page, and each page with claims gets a provenance line;
+- every element carrying `{ .claim #id }` gets a small marker of its status on the engines it
+  is claimed for, linking to its entry on the verification page, and a permanent link; each
+  page with claims gets a provenance line;
+- code blocks that include a snippet the suite runs show what the verified run printed
+  (real_output.py);
 - `[[measured:name]]` shows a number measured by the verification run (e.g. a start time);
-- a paragraph `[[verification-report]]` becomes the report: provenance, then every claim with
-  its tests, timings and captured output (always escaped);
+- a paragraph `[[verification-report]]` becomes the report, and `[[engine-differences]]` the
+  claims that differ between engines (report_page.py);
 - in publish mode (`publish: true` or VERIFIED_DOCS_PUBLISH=1) the page fails to build when a
-  claim is not verified, when the report is missing or was made from other inputs, or when the
-  report proves a claim no page makes.
+  claim is not verified, when the report is missing or was made from other inputs, when the
+  report proves a claim no page makes, or when a page shows a snippet with no current run.
 """
 
 from __future__ import annotations
@@ -26,16 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from markdown import Extension, Markdown
-from markdown.blockprocessors import BlockProcessor
 from markdown.inlinepatterns import InlineProcessor
-from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
-from markdown.util import AtomicString
 
 from verified_docs.document import (
     DOCS,
-    FENCE,
-    INCLUDE,
     REPORT,
     SNIPPETS,
     TESTS,
@@ -43,35 +41,25 @@ from verified_docs.document import (
     VERIFIER,
     Claim,
     Guide,
-    Include,
-    Section,
-    Snippet,
 )
+from verified_docs.real_output import RealOutput
 from verified_docs.report import (
-    STATUSES,
     Record,
     Report,
     Status,
     claim_status,
     gating_engines,
-    is_current,
     load_report,
     overall_status,
     records_by_test,
     tests_naming,
 )
+from verified_docs.report_page import EngineDifferences, VerificationReport
 
 log = logging.getLogger("mkdocs.verified_docs")
 
-REPORT_MARKER = "[[verification-report]]"
-DIFFERENCES_MARKER = "[[engine-differences]]"
 MEASURED = r"\[\[measured:(?P<name>[a-z0-9][a-z0-9-]*)\]\]"
-BADGE_TEXT: dict[str, str] = {
-    "verified": "✓ verified",
-    "failing": "✗ failing",
-    "stale": "↻ stale",
-    "unverified": "? unverified",
-}
+SYMBOL: dict[str, str] = {"verified": "✓", "failing": "✗", "stale": "↻", "unverified": "?"}
 
 
 try:  # Under MkDocs, a BuildError ends the build with its message and no traceback.
@@ -249,7 +237,8 @@ class ClaimBadges(Treeprocessor):
             status = state.status(claim_id)
             if status != "verified":
                 problems.append(f"claim {claim_id!r} at {claim.location} is {status}")
-            element.append(self.ext.badge(claim, status, state))
+            element.append(self.ext.marker(claim, status, state))
+            element.append(self.ext.permalink(claim))
         if not seen:
             return
         page = state.claims[seen[0]].page
@@ -261,112 +250,6 @@ class ClaimBadges(Treeprocessor):
         link.text = "How this site is verified"
         problems += report_problems(state)
         self.ext.fail_if_publishing(f"docs/{page}", problems)
-
-
-class RealOutput(Preprocessor):
-    """A code block that only includes a transcript section shows what the verified run
-    printed instead of the transcript's notation: one block when every engine expects the same
-    output, else a tab per engine, the engine most readers have first. Runs before
-    pymdownx.snippets (priority 32), which includes the snippet text when there is no run."""
-
-    def __init__(self, md: Markdown, ext: ClaimsExtension) -> None:
-        super().__init__(md)
-        self.ext = ext
-
-    def run(self, lines: list[str]) -> list[str]:
-        state = self.ext.state()
-        out: list[str] = []
-        index = 0
-        while index < len(lines):
-            block = included_transcript(lines, index)
-            if block is None:
-                out.append(lines[index])
-                index += 1
-                continue
-            indent, include, end = block
-            shown = real_output(state, include)
-            if shown:
-                out += render_outputs(indent, shown, section_differs(state, include), state)
-            else:
-                out += lines[index : end + 1]
-            index = end + 1
-        return out
-
-
-def included_transcript(lines: list[str], index: int) -> tuple[str, Include, int] | None:
-    """(indent, include, closing line) when lines[index] opens a ```console block whose only
-    content is one include of a transcript section."""
-    opening = FENCE.match(lines[index])
-    if not opening or opening["lang"] != "console" or index + 2 >= len(lines):
-        return None
-    include = INCLUDE.match(lines[index + 1])
-    if include is None or lines[index + 2].strip() != opening["fence"]:
-        return None
-    if not include["path"].endswith(".console") or not include["section"]:
-        return None
-    found = Include("", index + 2, include["path"], include["section"])
-    return opening["indent"], found, index + 2
-
-
-def section_differs(state: SiteState, include: Include) -> bool:
-    """Whether the section expects some engine to print something else (`[on NAME]`)."""
-    snippet = state.guide.snippets[include.path]
-    section = snippet.section(include.section or "")
-    assert section is not None
-    return any(VARIANT.match(line.strip()) for line in snippet.lines[section.start : section.end])
-
-
-def real_output(state: SiteState, include: Include) -> dict[str, list[str]]:
-    """Each engine's real output of the included section; empty without a passing run."""
-    snippet = state.guide.snippets.get(include.path)
-    section = snippet.section(include.section or "") if snippet else None
-    if state.report is None or snippet is None or section is None:
-        return {}
-    shown: dict[str, list[str]] = {}
-    for record in state.report["records"]:
-        if record["outcome"] != "passed" or not is_current(record, state.digest):
-            continue
-        for item in record["evidence"]:
-            if item["label"] != include.path or "steps" not in item:
-                continue
-            lines: list[str] = []
-            for step in item["steps"]:
-                if section.start < step["line"] < section.end:
-                    lines += [f"$ {step['command']}", *step["output"]]
-            shown[record["engine"]] = lines
-    return shown
-
-
-READERS_ENGINE = "28.5-containerd"  # what a fresh install runs: its output comes first
-
-
-def engine_label(engine: str, facts: dict[str, str] | None) -> str:
-    if not facts:
-        return engine
-    store = facts.get("image_store", "classic")
-    return f"Docker {facts['version'].split('+')[0]}, {store} image store"
-
-
-def render_outputs(
-    indent: str, shown: dict[str, list[str]], differ: bool, state: SiteState
-) -> list[str]:
-    """One console block, or a tab per engine where the snippet expects engines to differ."""
-    facts = state.report["engines"] if state.report else {}
-    engines = sorted(
-        shown, key=lambda e: (e != READERS_ENGINE, [-int(n) for n in re.findall(r"\d+", e)])
-    )
-
-    def block(pad: str, engine: str) -> list[str]:
-        body = [f"{pad}{line}" if line else "" for line in shown[engine]]
-        return [f"{pad}```console", *body, f"{pad}```"]
-
-    if not differ or len(engines) == 1:
-        return block(indent, engines[0])
-    out: list[str] = []
-    for engine in engines:
-        label = engine_label(engine, facts.get(engine))
-        out += [f'{indent}=== "{label}"', "", *block(indent + "    ", engine), ""]
-    return out
 
 
 class MeasuredValue(InlineProcessor):
@@ -394,242 +277,13 @@ class MeasuredValue(InlineProcessor):
         return element, m.start(0), m.end(0)
 
 
-class VerificationReport(BlockProcessor):
-    """Replace the `[[verification-report]]` paragraph with the report itself."""
-
-    def __init__(self, md: Markdown, ext: ClaimsExtension) -> None:
-        super().__init__(md.parser)
-        self.ext = ext
-
-    def test(self, parent: etree.Element, block: str) -> bool:
-        return block.strip() == REPORT_MARKER
-
-    def run(self, parent: etree.Element, blocks: list[str]) -> None:
-        blocks.pop(0)
-        state = self.ext.state()
-        problems = report_problems(state)
-        render_report(parent, state, problems, self.ext)
-        self.ext.fail_if_publishing(f"docs/{self.ext.verification_page}", problems)
-
-
-class EngineDifferences(BlockProcessor):
-    """Replace the `[[engine-differences]]` paragraph with the claims whose results or output
-    differ between engines, each with the real output of every engine where it differs."""
-
-    def __init__(self, md: Markdown, ext: ClaimsExtension) -> None:
-        super().__init__(md.parser)
-        self.ext = ext
-
-    def test(self, parent: etree.Element, block: str) -> bool:
-        return block.strip() == DIFFERENCES_MARKER
-
-    def run(self, parent: etree.Element, blocks: list[str]) -> None:
-        blocks.pop(0)
-        state = self.ext.state()
-        if state.report is None:
-            _add(parent, "p", "No verification report yet: run `nox -s verify`.")
-            return
-        engines = sorted(state.report["engines"], key=engine_order)
-        listed = 0
-        for page in state.guide.pages.values():
-            for claim in page.claims:
-                statuses = {
-                    e: state.engine_statuses(claim.id).get(e, "not claimed") for e in engines
-                }
-                steps = differing_steps(state, claim.id)
-                if len(set(statuses.values())) == 1 and not steps and not claim.engines:
-                    continue
-                listed += 1
-                heading = _add(parent, "h3", id=f"differs-{claim.id}")
-                _add(heading, "a", claim.text, href=self.ext.link_from_report(claim.page, claim.id))
-                rows = _table(parent, ["Engine", "Status"])
-                for engine in engines:
-                    row = _add(rows, "tr")
-                    _add(row, "td", engine_label(engine, state.report["engines"][engine]))
-                    _add(row, "td", statuses[engine])
-                for command, outputs in steps:
-                    details = _add(parent, "details")
-                    _add(_add(details, "summary"), "code", f"$ {command}")
-                    for engine in engines:
-                        if engine in outputs:
-                            _add(
-                                details, "p", engine_label(engine, state.report["engines"][engine])
-                            )
-                            _add(_add(details, "pre"), "code", "\n".join(outputs[engine]))
-        _add(parent, "p", f"{listed} claims differ between the engines of this report.")
-
-
-def engine_order(engine: str) -> tuple[bool, list[int]]:
-    """The engine most readers have first, then the newest."""
-    return engine != READERS_ENGINE, [-int(n) for n in re.findall(r"\d+", engine)]
-
-
-def differing_steps(state: SiteState, claim_id: str) -> list[tuple[str, dict[str, list[str]]]]:
-    """Commands, in the sections that bind the claim, whose expected output differs between
-    engines (`[on NAME]`), with what each engine really printed."""
-    found: list[tuple[str, dict[str, list[str]]]] = []
-    assert state.report is not None
-    for snippet in state.guide.runnable:
-        for section in snippet.sections:
-            if claim_id not in section.claims or not section_has_variants(snippet, section):
-                continue
-            outputs: dict[int, dict[str, list[str]]] = {}
-            commands: dict[int, str] = {}
-            for record in state.report["records"]:
-                for item in record["evidence"]:
-                    if item["label"] != snippet.path:
-                        continue
-                    for step in item.get("steps", []):
-                        if section.start < step["line"] < section.end:
-                            commands[step["line"]] = step["command"]
-                            outputs.setdefault(step["line"], {})[record["engine"]] = step["output"]
-            for line in sorted(outputs):
-                if variant_after(snippet, line):
-                    found.append((commands[line], outputs[line]))
-    return found
-
-
-def section_has_variants(snippet: Snippet, section: Section) -> bool:
-    return any(
-        VARIANT.match(line.strip().removeprefix("# > "))
-        for line in snippet.lines[section.start : section.end]
-    )
-
-
-def variant_after(snippet: Snippet, line: int) -> bool:
-    """Whether the step at `line` (a transcript's command; a Python script's one run) has
-    an `[on NAME]` block before the next command."""
-    for text in snippet.lines[line:]:
-        stripped = text.strip().removeprefix("# > ")
-        if snippet.kind == "transcript" and text.startswith("$ "):
-            return False
-        if VARIANT.match(stripped):
-            return True
-    return False
-
-
-def _add(parent: etree.Element, tag: str, text: str = "", **attrs: str) -> etree.Element:
-    element = etree.SubElement(parent, tag, {k.rstrip("_"): v for k, v in attrs.items()})
-    element.text = AtomicString(text)  # plain text: never parsed as Markdown or HTML
-    return element
-
-
-def _table(parent: etree.Element, header: list[str]) -> etree.Element:
-    table = _add(parent, "table")
-    row = _add(_add(table, "thead"), "tr")
-    for title in header:
-        _add(row, "th", title)
-    return _add(table, "tbody")
-
-
-def render_report(
-    parent: etree.Element, state: SiteState, problems: list[str], ext: ClaimsExtension
-) -> None:
-    """Provenance, counts, then every claim by page with tests and evidence."""
-    for problem in problems:
-        _add(_add(parent, "div", class_="admonition failure"), "p", problem)
-    report = state.report
-    if report is not None:
-        rows = _table(parent, ["Proven on", "Value"])
-        facts = []
-        for name, engine in report["engines"].items():
-            facts += [
-                (
-                    f"Engine {name}",
-                    f"Docker Engine {engine['version']} (API {engine['api_version']})",
-                ),
-                ("Engine host", f"{engine['operating_system']}, {engine['os_arch']}"),
-                ("Kernel", engine["kernel"]),
-                (
-                    "Storage, image store, cgroups",
-                    f"{engine['storage_driver']}, {engine.get('image_store', 'classic')}, "
-                    f"cgroup v{engine['cgroup']}",
-                ),
-            ]
-        facts += [
-            ("Date", report["generated_at"]),
-            ("Commit", report["git_commit"] + (" (with local changes)" * report["git_dirty"])),
-        ]
-        facts += [
-            (f"Base image {name}", f"{info['obtained']}; image {info['id'][:19]}")
-            for name, info in sorted(report["base_images"].items())
-        ]
-        for name, value in facts:
-            row = _add(rows, "tr")
-            _add(row, "td", name)
-            _add(_add(row, "td"), "code", value)
-
-    measurements = report["measurements"] if report else {}
-    if measurements:
-        rows = _table(parent, ["Measured in this run", "Value", "Test"])
-        for name, measured in sorted(measurements.items()):
-            row = _add(rows, "tr")
-            _add(row, "td", name)
-            _add(row, "td", f"{measured['value']:g} {measured['unit']}")
-            _add(_add(row, "td"), "code", measured["test"])
-
-    counts: dict[str, int] = {}
-    for claim_id in state.claims:
-        status = state.status(claim_id)
-        counts[status] = counts.get(status, 0) + 1
-    _add(
-        parent,
-        "p",
-        f"{len(state.claims)} claims: "
-        + ", ".join(f"{counts[s]} {s}" for s in STATUSES if s in counts),
-    )
-
-    by_page: dict[str, list[Claim]] = {}
-    for claim in state.claims.values():
-        by_page.setdefault(claim.page, []).append(claim)
-    _add(parent, "h2", "Claims by page", id="claims-by-page")
-    for page, claims in sorted(by_page.items()):
-        heading = _add(parent, "h3")
-        _add(heading, "a", page, href=ext.link_from_report(page))
-        body = _table(parent, ["Claim", "Status", "Proved by", "Evidence"])
-        for claim in claims:
-            render_claim_row(
-                body, state, claim, state.status(claim.id), state.records(claim.id), ext
-            )
-
-
-def render_claim_row(
-    body: etree.Element,
-    state: SiteState,
-    claim: Claim,
-    status: Status,
-    records: list[Record],
-    ext: ClaimsExtension,
-) -> None:
-    row = _add(body, "tr", id=claim.id)
-    _add(_add(row, "td"), "a", claim.id, href=ext.link_from_report(claim.page, claim.id))
-    cell = _add(row, "td", BADGE_TEXT[status], class_=f"claim-status claim-status--{status}")
-    for engine, engine_status in state.engine_statuses(claim.id).items():
-        _add(cell, "div", f"{engine}: {engine_status}")
-    tests_cell = _add(row, "td")
-    evidence_cell = _add(row, "td")
-    if not records:
-        tests_cell.text = "no test ran"
-        return
-    for record in records:
-        line = _add(tests_cell, "div")
-        _add(line, "code", record["nodeid"])
-        _add(
-            line,
-            "span",
-            f" {record['outcome']} on {record['engine']} in {record['duration']:.2f} s",
-        )
-        for item in record["evidence"]:
-            details = _add(evidence_cell, "details")
-            _add(details, "summary", item["label"])
-            _add(_add(details, "pre"), "code", item["text"])
-
-
 class ClaimsExtension(Extension):
     def __init__(self, **kwargs: Any) -> None:
         self.config = {
             "root": [".", "The project folder (docs/, snippets/, the report)"],
             "verification_page": ["verification.md", "Page that shows the report"],
+            "differences_page": ["engines.md", "Page that shows what differs between engines"],
+            "nav_file": ["mkdocs.yml", "The file whose `nav:` gives the pages' reading order"],
             "publish": [
                 False,
                 "Fail on any claim that is not verified (or VERIFIED_DOCS_PUBLISH=1)",
@@ -640,6 +294,17 @@ class ClaimsExtension(Extension):
     @property
     def verification_page(self) -> str:
         return str(self.getConfig("verification_page"))
+
+    @property
+    def differences_page(self) -> str:
+        return str(self.getConfig("differences_page"))
+
+    @property
+    def nav_file(self) -> Path:
+        return Path(self.getConfig("root")).resolve() / str(self.getConfig("nav_file"))
+
+    def problems(self, state: SiteState) -> list[str]:
+        return report_problems(state)
 
     @property
     def publishing(self) -> bool:
@@ -657,27 +322,45 @@ class ClaimsExtension(Extension):
         start = posixpath.dirname(self.verification_page) or "."
         return posixpath.relpath(page, start) + (f"#{anchor}" if anchor else "")
 
-    def badge(self, claim: Claim, status: Status, state: SiteState) -> etree.Element:
-        badge = etree.Element(
+    def marker(self, claim: Claim, status: Status, state: SiteState) -> etree.Element:
+        """A small link to the claim's evidence that says where it holds: `✓ 4/4 engines`,
+        `✓ 1/1 engines (28.5-containerd only)`, `✗ 3/4 engines, failing on 26.1`. Its
+        accessible name says which claim it is."""
+        engines = state.engine_statuses(claim.id)
+        text = f"{SYMBOL[status]} {status}"
+        if engines:
+            verified = [name for name, s in engines.items() if s == "verified"]
+            text = f"{SYMBOL[status]} {len(verified)}/{len(engines)} engines"
+            scope = scope_label(claim, state)
+            text += f" ({scope})" if scope else ""
+            failing = [name for name, s in engines.items() if s == "failing"]
+            if status != "verified":
+                text += f", {status}" + (f" on {', '.join(failing)}" if failing else "")
+        marker = etree.Element(
             "a",
             {
                 "class": f"claim-badge claim-badge--{status}",
                 "href": self.link_to_report(claim.page, claim.id),
-                "title": f"Claim {claim.id}: {status}. {state.provenance()}",
+                "title": engines_summary(engines) or state.provenance(),
             },
         )
-        engines = state.engine_statuses(claim.id)
-        verified = [name for name, engine_status in engines.items() if engine_status == "verified"]
-        badge.text = BADGE_TEXT[status]
-        if engines:
-            badge.text = f"{BADGE_TEXT[status].split()[0]} {len(verified)}/{len(engines)} engines"
-        badge.set(
-            "title",
-            f"Claim {claim.id}: {status}; "
-            + ", ".join(f"{name}: {s}" for name, s in engines.items())
-            + f". {state.provenance()}",
+        _hidden(marker, f"Claim: {claim.id.replace('-', ' ')}, ").tail = text
+        _hidden(marker, (" verified" if status == "verified" else "") + ". Evidence")
+        return marker
+
+    def permalink(self, claim: Claim) -> etree.Element:
+        """The claim's own address, shown on hover and focus like a heading's."""
+        link = etree.Element(
+            "a",
+            {
+                "class": "headerlink claim-permalink",
+                "href": f"#{claim.id}",
+                "title": "Permanent link to this claim",
+                "aria-label": f"Permanent link to claim: {claim.id.replace('-', ' ')}",
+            },
         )
-        return badge
+        link.text = "#"
+        return link
 
     def fail_if_publishing(self, where: str, problems: list[str]) -> None:
         if not problems or not self.publishing:
@@ -694,6 +377,49 @@ class ClaimsExtension(Extension):
         md.inlinePatterns.register(MeasuredValue(md, self), "measured_value", 175)
         # After attr_list (priority 8), which turns `{ .claim #id }` into attributes.
         md.treeprocessors.register(ClaimBadges(md, self), "claim_badges", 5)
+
+
+def scope_label(claim: Claim, state: SiteState) -> str:
+    """Where a scoped claim holds: `28.5-containerd only`, or the image store that all the
+    engines of its scope, and only they, use (`classic image store`); empty when unscoped."""
+    if not claim.engines:
+        return ""
+    if len(claim.engines) == 1:
+        return f"{claim.engines[0]} only"
+    facts = state.report["engines"] if state.report else {}
+    stores = {facts.get(e, {}).get("image_store", "classic") for e in claim.engines}
+    if len(stores) == 1:
+        store = stores.pop()
+        with_store = (
+            {
+                e
+                for e in gating_engines(state.report)
+                if facts[e].get("image_store", "classic") == store
+            }
+            if state.report
+            else set()
+        )
+        if with_store == set(claim.engines):
+            return f"{store} image store"
+    return f"{', '.join(claim.engines)} only"
+
+
+def engines_summary(engines: dict[str, Status]) -> str:
+    """`Verified on 20.10, 26.1 and 28.5. Failing on 28.5-containerd.`"""
+    by_status: dict[str, list[str]] = {}
+    for name, status in engines.items():
+        by_status.setdefault(status, []).append(name)
+    return " ".join(
+        f"{status.capitalize()} on {', '.join(names[:-1])}{' and ' * (len(names) > 1)}{names[-1]}."
+        for status, names in by_status.items()
+    )
+
+
+def _hidden(parent: etree.Element, text: str) -> etree.Element:
+    """Text for screen readers only (claims.css hides it from view)."""
+    span = etree.SubElement(parent, "span", {"class": "sr-only"})
+    span.text = text
+    return span
 
 
 def makeExtension(**kwargs: Any) -> ClaimsExtension:  # noqa: N802 (Python-Markdown API)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import markdown
 import pytest
@@ -85,6 +86,47 @@ def test_a_verified_claim_gets_a_badge_linking_to_its_evidence(project):
     assert 'href="verification.md#tag-moves"' in html
     assert "✓ 1/1 engines" in html
     assert "Docker Engine 20.10.24 (linux/amd64), 2026-11-27, commit 0123456789ab" in html
+
+
+def test_a_claims_marker_says_which_claim_and_where_it_holds_and_it_has_a_permalink(project):
+    write(project, a_report(project))
+    html = render(project, "page.md")
+    marker = html[html.index('<a class="claim-badge claim-badge--verified"') :]
+    marker = marker[: marker.index("</a>")]
+    name = re.sub(r"<[^>]+>", "", marker)  # what a screen reader says
+    assert name == "Claim: tag moves, ✓ 1/1 engines verified. Evidence"
+    assert 'class="sr-only"' in marker
+    assert 'title="Verified on 20.10."' in marker
+    assert (
+        '<a aria-label="Permanent link to claim: tag moves" class="headerlink claim-permalink"'
+        in html
+    )
+    assert 'href="#tag-moves"' in html
+
+
+def test_a_failing_claims_marker_names_the_engines_it_fails_on(project):
+    report = a_report(project, a_record(project))
+    failed = a_record(project, outcome="failed")
+    failed["engine"] = "28.5"
+    report["records"].append(failed)
+    report["engines"]["28.5"] = ENGINE | {"version": "28.5.2"}
+    write(project, report)
+    assert "✗ 1/2 engines, failing on 28.5" in render(project, "page.md")
+
+
+def test_a_scoped_claims_marker_names_its_scope(project):
+    (project / "docs" / "page.md").write_text(
+        'On classic, X.\n{ .claim #tag-moves data-engines="20.10 26.1" }\n'
+    )
+    report = a_report(project)
+    for engine in ("26.1", "28.5-containerd"):
+        record = a_record(project)
+        record["engine"] = engine
+        report["records"].append(record)
+    report["engines"]["26.1"] = ENGINE
+    report["engines"]["28.5-containerd"] = ENGINE | {"image_store": "containerd"}
+    write(project, report)
+    assert "✓ 2/2 engines (classic image store)" in render(project, "page.md")
 
 
 def test_the_report_page_links_back_and_escapes_captured_output(project):
