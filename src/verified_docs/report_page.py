@@ -30,6 +30,7 @@ REPORT_MARKER = "[[verification-report]]"
 DIFFERENCES_MARKER = "[[engine-differences]]"
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+\.)\s+")
 NAV_PAGE = re.compile(r"^\s*-\s+(?:[^:]+:\s+)?(?P<page>[^\s:]+\.md)\s*$")
+NOT_SEARCHED = {"data_search_exclude": ""}  # search finds a claim on its own page instead
 SYMBOL: dict[str, str] = {
     "verified": "✓",
     "failing": "✗",
@@ -369,9 +370,13 @@ class EngineDifferences(BlockProcessor):
                 steps = differing_steps(state, claim.id)
                 listed += 1
                 if heading is None:
-                    heading = _add(parent, "h2", id=f"differs-on-{page_slug(page_path)}")
+                    heading = _add(
+                        parent, "h2", id=f"differs-on-{page_slug(page_path)}", **NOT_SEARCHED
+                    )
                     _add(heading, "a", page.title, href=posixpath.relpath(page_path, page_dir))
-                entry = _add(parent, "div", class_="report-claim", id=f"differs-{claim.id}")
+                entry = _add(
+                    parent, "div", class_="report-claim", id=f"differs-{claim.id}", **NOT_SEARCHED
+                )
                 sentence = _add(entry, "p", class_="report-claim__text")
                 # Not an AtomicString: the sentence's own Markdown (code, links) is rendered.
                 text = claim_sentence(page, claim)
