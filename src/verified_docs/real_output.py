@@ -236,7 +236,10 @@ class RealOutput(Preprocessor):
                     missing = True
                 self.ext.fail_if_publishing(
                     shown.snippet.path,
-                    ["a page shows it, but the report has no current passing run of it"],
+                    [
+                        "a page shows it, but the report has no current passing run of it: "
+                        f"run `nox -s verify -- {shown.snippet.path}`"
+                    ],
                 )
                 continue
             out += outputs(indent, shown, steps, state)
