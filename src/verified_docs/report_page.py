@@ -21,7 +21,7 @@ from markdown.util import AtomicString
 
 from verified_docs.document import CLAIM, LINK, VARIANT, Claim, Page, Section, Snippet
 from verified_docs.real_output import engine_label, engine_order, shell_lines
-from verified_docs.report import STATUSES, Record, StepOutput
+from verified_docs.report import STATUSES, Record, StepOutput, claim_status
 
 if TYPE_CHECKING:
     from verified_docs.extension import ClaimsExtension, SiteState
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 REPORT_MARKER = "[[verification-report]]"
 DIFFERENCES_MARKER = "[[engine-differences]]"
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+\.)\s+")
+OPENER = re.compile(r"^\s*(?:!!!|\?\?\?|===)")  # an admonition's, details' or tab's first line
 NAV_PAGE = re.compile(r"^\s*-\s+(?:[^:]+:\s+)?(?P<page>[^\s:]+\.md)\s*$")
 NOT_SEARCHED = {"data_search_exclude": ""}  # search finds a claim on its own page instead
 SYMBOL: dict[str, str] = {
@@ -59,7 +60,12 @@ def nav_order(nav_file: Path, pages: list[str]) -> list[str]:
 def claim_sentence(page: Page, claim: Claim) -> str:
     """The Markdown of the claim's statement: its paragraph, or its item of a list."""
     start = claim.line - 1
-    while start > 0 and not LIST_ITEM.match(page.lines[start]) and page.lines[start - 1].strip():
+    while (
+        start > 0
+        and not LIST_ITEM.match(page.lines[start])
+        and page.lines[start - 1].strip()
+        and not OPENER.match(page.lines[start - 1])
+    ):
         start -= 1
     lines = [CLAIM.sub("", line).strip() for line in page.lines[start : claim.line]]
     return LIST_ITEM.sub("", " ".join(line for line in lines if line), count=1)
@@ -221,10 +227,12 @@ def engine_statuses(state: SiteState, claim: Claim) -> dict[str, str]:
     scope)."""
     if state.report is None:
         return {}
-    statuses = state.engine_statuses(claim.id)
-    return {
-        engine: statuses.get(engine, "not claimed")
-        for engine in sorted(state.report["engines"], key=engine_order)
+    report = state.report
+    return {  # an extra engine (a CI runner's own) doesn't gate, but it did run
+        engine: claim_status(report, claim.id, engine, state.digest)
+        if claim.in_scope(engine)
+        else "not claimed"
+        for engine in sorted(report["engines"], key=engine_order)
     }
 
 
@@ -233,7 +241,7 @@ def render_engines(parent: etree.Element, state: SiteState, claim: Claim) -> Non
     for engine, status in engine_statuses(state, claim).items():
         cell = _add(row, "li", class_=f"report-engine report-engine--{status.replace(' ', '-')}")
         _add(cell, "span", SYMBOL[status], aria_hidden="true")
-        cell[-1].tail = f" {engine}"
+        cell[-1].tail = AtomicString(f" {engine}")
         _hidden(cell, f": {status_label(status)}")
         cell.set("title", f"{engine}: {status_label(status)}")
 

@@ -34,13 +34,15 @@ def test_pages_come_in_the_order_of_the_nav_then_the_others(tmp_path):
 def test_a_claim_in_a_list_is_its_item_alone():
     page = parse_page(
         "Intro:\n\n- First, `x`.\n  { .claim #first }\n- Second\n  goes on.\n"
-        "  { .claim #second }\n\nA paragraph\nof two lines.\n{ .claim #third }\n",
+        "  { .claim #second }\n\nA paragraph\nof two lines.\n{ .claim #third }\n\n"
+        '!!! warning "A title"\n    In a box.\n    { .claim #fourth }\n',
         "p.md",
     )
-    first, second, third = page.claims
+    first, second, third, fourth = page.claims
     assert claim_sentence(page, first) == "First, `x`."
     assert claim_sentence(page, second) == "Second goes on."
     assert claim_sentence(page, third) == "A paragraph of two lines."
+    assert claim_sentence(page, fourth) == "In a box."
 
 
 def test_links_in_a_claim_lead_to_the_same_places_from_the_report():
