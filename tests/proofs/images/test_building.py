@@ -1,5 +1,6 @@
 """Proofs for docs/images/building.md."""
 
+import gzip
 import io
 import json
 import os
@@ -24,12 +25,38 @@ def instructions(snippet_dir):
     }
 
 
+def steps_of(dockerfile: str) -> list[str]:
+    """The instructions after FROM, in order."""
+    lines = [line for line in dockerfile.splitlines() if line and not line.startswith("#")]
+    return [line for line in lines if not line.startswith("FROM ")]
+
+
 def build_with(builder, build, buildkit, dockerfile=None, **options):
     """The image built by the classic builder (docker-py) or by BuildKit (the CLI)."""
     if builder == "classic":
         return build(dockerfile, **options)
     image, _ = buildkit(dockerfile, **options)
     return image
+
+
+def made_by(image) -> str:
+    """Which builder made the image: BuildKit comments every history entry it writes."""
+    return "buildkit" if image.history()[0]["Comment"] == "buildkit.dockerfile.v0" else "classic"
+
+
+def saved(image) -> tuple[dict, list[set[str]]]:
+    """The image's configuration and the paths each of its layers holds, from `docker save`."""
+    with tarfile.open(fileobj=io.BytesIO(b"".join(image.save()))) as archive:
+        (entry,) = json.load(archive.extractfile("manifest.json"))
+        config = json.load(archive.extractfile(entry["Config"]))
+        layers = []
+        for name in entry["Layers"]:
+            data = archive.extractfile(name).read()
+            if data[:2] == b"\x1f\x8b":  # the containerd store saves layers gzip-compressed
+                data = gzip.decompress(data)
+            with tarfile.open(fileobj=io.BytesIO(data)) as layer:
+                layers.append({n.removeprefix("./").rstrip("/") for n in layer.getnames()})
+    return config, layers
 
 
 BUILDERS = pytest.mark.parametrize("builder", ["classic", "buildkit"])
@@ -54,7 +81,8 @@ def test_buildkit_adds_layers_only_for_filesystem_steps_too(buildkit, base, busy
     assert config["Labels"]["org.example.stage"] == "example"
     assert (config["WorkingDir"], config["Cmd"]) == ("/app", ["cat", "/app/message.txt"])
     history = image.history()
-    assert len(history) == len(base.history()) + 6  # one entry per instruction after FROM
+    # One entry per instruction after FROM, counted in the Dockerfile itself.
+    assert len(history) == len(base.history()) + len(steps_of(dockerfile))
     cmd, run, copy, workdir, label, env = history[:6]  # newest first
     assert [e["Size"] for e in (cmd, label, env)] == [0, 0, 0]  # configuration only
     assert min(e["Size"] for e in (run, copy)) > 0
@@ -62,6 +90,71 @@ def test_buildkit_adds_layers_only_for_filesystem_steps_too(buildkit, base, busy
     assert (env["CreatedBy"], env["Comment"]) == ("ENV GREETING=hello", "buildkit.dockerfile.v0")
     assert run["CreatedBy"] == "RUN /bin/sh -c wc -c message.txt > /app/size.txt # buildkit"
     assert workdir["CreatedBy"] == "WORKDIR /app"
+
+
+# Each instruction the page names, with the path its layer holds, or None where the page says
+# it changes only the configuration.
+STEPS = (
+    ("ENV GREETING=hello", None),
+    ("LABEL org.example.stage=example", None),
+    ("EXPOSE 8080", None),
+    ("WORKDIR /app", "app"),
+    ("COPY message.txt /app/message.txt", "app/message.txt"),
+    ("ADD message.txt /app/added.txt", "app/added.txt"),
+    ("RUN wc -c message.txt > /app/size.txt", "app/size.txt"),
+    ("USER 65534", None),
+    ('ENTRYPOINT ["cat"]', None),
+    ('CMD ["/app/message.txt"]', None),
+)
+
+
+@pytest.mark.claim("only-filesystem-instructions-add-layers")
+@BUILDERS
+def test_only_the_filesystem_instructions_add_a_layer(builder, build, buildkit, base, snippet_dir):
+    """The image's configuration marks each history entry that made no layer (`empty_layer`);
+    each layer that was made holds the file of its step."""
+    _, files = instructions(snippet_dir)
+    dockerfile = "FROM busybox:1.35\n" + "".join(f"{step}\n" for step, _ in STEPS)
+    image = build_with(builder, build, buildkit, dockerfile, files=files)
+    assert made_by(image) == builder
+    config, layers = saved(image)
+    entries = config["history"][-len(STEPS) :]
+    made_layer = [not entry.get("empty_layer", False) for entry in entries]
+    assert made_layer == [path is not None for _, path in STEPS], entries
+    paths = [path for _, path in STEPS if path is not None]
+    new_layers = layers[len(base.attrs["RootFS"]["Layers"]) :]
+    assert len(new_layers) == len(paths)
+    for holds, path in zip(new_layers, paths, strict=True):
+        assert path in holds, holds
+        # Besides /app: the directories BuildKit's RUN mounts over (the stand-in lacks them).
+        assert holds - {"app", path} <= {"dev", "etc", "proc", "sys"}, holds
+
+
+@pytest.mark.claim("history-format-by-builder")
+def test_each_builder_records_the_steps_in_its_own_format(build, buildkit, snippet_dir):
+    dockerfile, files = instructions(snippet_dir)
+    steps = steps_of(dockerfile)
+    classic = build(dockerfile, files=files)
+    modern, _ = buildkit(dockerfile, files=files)
+    # The same number of entries, in the same order (oldest first here).
+    old = classic.history()[: len(steps)][::-1]
+    new = modern.history()[: len(steps)][::-1]
+    for step, by_classic, by_buildkit in zip(steps, old, new, strict=True):
+        keyword = step.split()[0]
+        # The classic builder: a shell command; `#(nop)` and the instruction where none ran.
+        created = by_classic["CreatedBy"]
+        assert created.startswith("/bin/sh -c "), by_classic
+        if keyword == "RUN":
+            assert "#(nop)" not in created, created
+            assert created.endswith(step.removeprefix("RUN ")), created
+        else:
+            assert created.split("#(nop)", 1)[1].split()[0] == keyword, created
+        assert not by_classic["Comment"], by_classic
+        # BuildKit: the instruction itself, `# buildkit` where a step ran or copied something.
+        created = by_buildkit["CreatedBy"]
+        assert created.split()[0] == keyword, by_buildkit
+        assert created.endswith(" # buildkit") == (keyword in ("RUN", "COPY", "ADD")), created
+        assert by_buildkit["Comment"] == "buildkit.dockerfile.v0", by_buildkit
 
 
 @pytest.mark.claim("history-size-classic-store")
@@ -142,6 +235,7 @@ def test_each_builder_reuses_its_cache_until_a_copied_file_changes(
         return out.decode().split()
 
     first = rebuild()
+    assert made_by(first) == builder
     again = rebuild()
     assert fingerprint(again) == fingerprint(first)
     assert run_ids(again) == run_ids(first)  # neither RUN ran again

@@ -149,15 +149,17 @@ def test_a_push_uploads_only_the_layers_the_registry_lacks(
 ):
     parent, child = family
     repository = f"{registry.address}/docs/family-{uuid.uuid4().hex[:8]}"
+    # Both into one repository, the parent first.
+    targets = {"parent": (parent, repository), "child": (child, repository)}
     uploaded = {}
     progress = {}  # what the push reported for each blob, for the failure message
     references = []
-    for image, tag in ((parent, "parent"), (child, "child")):
-        image.tag(repository, tag)
-        references.append(f"{repository}:{tag}")
+    for tag, (image, target) in targets.items():
+        image.tag(target, tag)
+        references.append(f"{target}:{tag}")
     try:
-        for tag in ("parent", "child"):  # into one repository, the parent first
-            events = list(docker_client.images.push(repository, tag=tag, stream=True, decode=True))
+        for tag, (_, target) in targets.items():
+            events = list(docker_client.images.push(target, tag=tag, stream=True, decode=True))
             assert not [event for event in events if "error" in event]
             uploaded[tag] = {e["id"] for e in events if e.get("status") == "Pushed"}
             progress[tag] = [
@@ -176,38 +178,78 @@ def test_a_push_uploads_only_the_layers_the_registry_lacks(
 
 
 EM_X86_64, EM_AARCH64 = 62, 183  # ELF machine numbers
+EXIT_STATUS = 42
+# exit(42) by a system call: x86-64 `mov edi, 42; mov eax, 60; syscall`, arm64
+# `mov x0, #42; mov x8, #93; svc #0`.
+EXIT_CODE = {
+    EM_X86_64: bytes.fromhex("bf2a000000b83c0000000f05"),
+    EM_AARCH64: struct.pack("<3I", 0xD2800540, 0xD2800BA8, 0xD4000001),
+}
 
 
-def elf_header(machine: int) -> bytes:
-    """The 64-byte header of a 64-bit little-endian ELF executable for the given CPU."""
+def program(machine: int) -> bytes:
+    """A complete static 64-bit little-endian ELF executable for the given CPU, which exits
+    with EXIT_STATUS: the ELF header, one loadable segment (the whole file), the code."""
+    start, header, segment = 0x400000, 64, 56
+    code = EXIT_CODE[machine]
     ident = b"\x7fELF\x02\x01\x01\x00" + bytes(8)
-    # type EXEC, machine, version, entry, program headers at 64, no sections, sizes
-    fields = (2, machine, 1, 0x400000, 64, 0, 0, 64, 56, 0, 0, 0, 0)
-    return ident + struct.pack("<HHIQQQIHHHHHH", *fields)
+    # type EXEC, machine, version, entry, program headers at 64, no sections, sizes, one segment
+    fields = (2, machine, 1, start + header + segment, header, 0, 0, header, segment, 1, 0, 0, 0)
+    size = header + segment + len(code)
+    # PT_LOAD, readable and executable, from offset 0 at `start`, page-aligned
+    load = struct.pack("<IIQQQQQQ", 1, 5, 0, start, start, size, size, 0x1000)
+    return ident + struct.pack("<HHIQQQIHHHHHH", *fields) + load + code
 
 
-@pytest.mark.claim("foreign-architecture-binary-fails")
-def test_a_program_for_another_cpu_does_not_start(docker_client, build, busybox, evidence):
-    # A program for the other common 64-bit CPU than the engine's own.
-    engine_arch = docker_client.version()["Arch"]
-    machine, foreign = (EM_X86_64, "amd64") if engine_arch == "arm64" else (EM_AARCH64, "arm64")
+def start_program(docker_client, build, machine: int) -> tuple[int, str]:
+    """Run the program as a container's command: its exit status and what the start said."""
     image = build(
         'FROM busybox:1.35\nCOPY program /program\nRUN chmod 755 /program\nCMD ["/program"]\n',
-        files={"program": elf_header(machine)},
+        files={"program": program(machine)},
     )
     container = docker_client.containers.create(image.id)
     try:
         try:
             container.start()
         except APIError as error:  # engines that report the failure at start
-            message = str(error)
-        else:
-            container.wait(timeout=30)
-            message = container.logs().decode()
-        evidence(f"running a {foreign} program on a {engine_arch} engine", message)
-        assert "exec format error" in message
+            return -1, str(error)
+        status = container.wait(timeout=30)["StatusCode"]
+        return status, container.logs().decode()
     finally:
         container.remove(force=True)
+
+
+@pytest.mark.claim("foreign-architecture-binary-fails")
+def test_a_program_for_another_cpu_does_not_start(docker_client, build, busybox, evidence):
+    engine_arch = docker_client.version()["Arch"]
+    native = EM_X86_64 if engine_arch == "amd64" else EM_AARCH64
+    # The same program for the other common 64-bit CPU than the engine's own.
+    machine, foreign = (EM_X86_64, "amd64") if engine_arch == "arm64" else (EM_AARCH64, "arm64")
+    # No emulator is registered with the kernel for it (binfmt_misc).
+    handlers = Path("/proc/sys/fs/binfmt_misc")
+    assert not [h for h in handlers.glob("*") if "aarch64" in h.name or "x86_64" in h.name]
+    # The program is complete: built for the engine's CPU, it runs.
+    assert start_program(docker_client, build, native) == (EXIT_STATUS, "")
+    status, message = start_program(docker_client, build, machine)
+    evidence(f"running an {foreign} program on an {engine_arch} engine", message)
+    assert status != EXIT_STATUS
+    assert "exec format error" in message
+
+
+@pytest.mark.claim("image-records-os-and-architecture")
+def test_an_image_records_the_platform_it_was_built_for(docker_client, tmp_path):
+    """FROM scratch: nothing in the image says which platform it is for but the build."""
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY message.txt /message.txt\n")
+    (tmp_path / "message.txt").write_text("no program, no platform of its own\n")
+    tag = f"platform-{uuid.uuid4().hex[:8]}:latest"
+    # platform=None: the default, the engine's own platform.
+    image, _ = docker_client.images.build(path=str(tmp_path), tag=tag, rm=True, platform=None)
+    try:
+        server = docker_client.version()
+        recorded = (image.attrs["Os"], image.attrs["Architecture"])
+        assert recorded == (server["Os"], server["Arch"])
+    finally:
+        docker_client.images.remove(image.id, force=True)
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,8 @@ import gzip
 import hashlib
 import json
 import re
+import subprocess
+import urllib.error
 import urllib.request
 import uuid
 
@@ -93,6 +95,41 @@ def test_a_local_build_runs_without_a_registry_and_its_repo_digests_depend_on_th
         else:
             branch("classic store")
             assert image.attrs["RepoDigests"] == []
+
+
+@pytest.mark.claim("containers-are-created-from-local-images")
+def test_run_takes_a_local_image_without_asking_the_registry(registry, build, registry_images):
+    """The image is named after this run's registry, which has never received it: a pull
+    would fail, so the container can only come from the local store."""
+    marker = uuid.uuid4().hex
+    image = build(f'FROM busybox:1.35\nRUN echo {marker} > /id.txt\nCMD ["cat", "/id.txt"]\n')
+    name = f"docs/never-pushed-{marker[:8]}"
+    image.tag(f"{registry.address}/{name}", "1")
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        fetch(registry, f"/v2/{name}/manifests/1", ANY_MANIFEST)
+    missing.value.close()
+    assert missing.value.code == 404
+    # `--pull=missing` is docker run's default policy, spelled out.
+    run = ["docker", "run", "--rm", "--pull=missing", f"{registry.address}/{name}:1"]
+    done = subprocess.run(run, capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stdout) == (0, f"{marker}\n"), done.stderr
+
+
+@pytest.mark.claim("loopback-registries-allowed-over-http")
+def test_a_registry_on_loopback_takes_a_push_over_plain_http(
+    docker_client, registry, build, registry_images
+):
+    host = registry.address  # 127.0.0.1:<port>, in 127.0.0.0/8
+    with urllib.request.urlopen(f"http://{host}/v2/", timeout=10) as answer:  # plain HTTP only
+        assert answer.status == 200
+    image = build(f"FROM busybox:1.35\nRUN echo {uuid.uuid4().hex} > /id.txt\n")
+    repository = f"{host}/docs/plain-http"
+    image.tag(repository, "1")
+    try:
+        digest = push(docker_client, repository, "1")  # no daemon configuration needed
+        assert f"{repository}@{digest}" in docker_client.images.get(image.id).attrs["RepoDigests"]
+    finally:
+        docker_client.images.remove(f"{repository}:1")
 
 
 @pytest.mark.claim("repo-digest-is-manifest-digest", "registry-stores-compressed-layers")
@@ -203,6 +240,10 @@ def test_a_build_from_a_digest_ignores_where_the_tag_points(
     docker_client.images.remove(images[0].id, force=True)
     with pytest.raises(ImageNotFound):
         docker_client.images.get(images[0].id)
+
+    # The tag moved in the registry: it names version 2 now.
+    _, headers = fetch(registry, "/v2/docs/pinned-base/manifests/latest", ANY_MANIFEST)
+    assert headers["Docker-Content-Digest"] == digests[1] != digests[0]
 
     child = build(f'FROM {repository}@{digests[0]}\nCMD ["cat", "/version.txt"]\n')
     assert docker_client.containers.run(child.id, remove=True) == b"1\n"
