@@ -26,6 +26,11 @@ SNIPPETS = "snippets"
 TESTS = "tests"
 REPORT = "reports/verification.json"
 VERIFIER = Path(__file__).resolve().parent
+# The verifier's modules that only render or check the site: a proof reads none of them, so
+# editing them leaves the records of every proof current.
+SITE_ONLY = frozenset(
+    {"extension.py", "real_output.py", "report_page.py", "claim_checks.py", "falsifiers.py"}
+)
 
 # -- The grammar ---------------------------------------------------------------------------
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w-]*)")
@@ -335,7 +340,10 @@ class Guide:
         return sha256(path) if path.is_file() else None
 
     def verifier_files(self) -> list[str]:
-        return [_relative(path, self.root) for path in _files(VERIFIER)]
+        """The verifier's files a proof depends on (not those that render the site)."""
+        return [
+            _relative(path, self.root) for path in _files(VERIFIER) if path.name not in SITE_ONLY
+        ]
 
     def files_under(self, folder: str) -> list[str]:
         return [path.relative_to(self.root).as_posix() for path in _files(self.root / folder)]
