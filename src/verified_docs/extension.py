@@ -32,6 +32,7 @@ from markdown import Extension, Markdown
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
+from verified_docs.claim_checks import unbacked_numbers, unshown_proofs
 from verified_docs.document import (
     DOCS,
     REPORT,
@@ -182,6 +183,7 @@ def report_problems(state: SiteState) -> list[str]:
             and claim_status(report, claim.id, engine, state.digest) == "verified"
             and not shows_difference(state, claim.id, engine)
         ]
+    problems += unbacked_numbers(state.guide, report) + unshown_proofs(state.guide, report)
     return problems + unreached_branches(report)
 
 
