@@ -11,6 +11,7 @@ import uuid
 import docker
 import pytest
 
+from .container_helpers import LONG_SLEEP, remove_quietly, wait_for_command
 from .container_helpers import sh as sh_once
 
 OWN_KINDS = ("mnt", "pid", "net", "uts", "ipc")
@@ -45,16 +46,31 @@ def interfaces(container):
     return sorted(sh(container, "ls /sys/class/net")[1].split())
 
 
+def exec_output(container, argv):
+    """What a command run without a shell prints (the image's PATH finds it); asked again when
+    the exec's output is lost, as in `sh`."""
+    for _ in range(EXEC_ATTEMPTS):
+        out = container.exec_run(argv).output.decode()
+        if out:
+            return out
+    return out
+
+
 @pytest.fixture(scope="module")
-def pair(request, docker_client, busybox_image):
-    """Two default containers from one image, shared by the read-only checks below."""
-    made = [
-        docker_client.containers.run(busybox_image.local_ref, f"sleep {n}", detach=True)
-        for n in (300, 301)
-    ]
-    yield made
-    for container in made:
-        container.remove(force=True)
+def pair(docker_client, busybox_image):
+    """Two default containers from one image, left and right, shared by the read-only checks
+    below. Each is created on its own line, with its own options (none: the defaults)."""
+    image = busybox_image.local_ref
+    made = []
+    try:
+        left = docker_client.containers.run(image, "sleep 300", detach=True)
+        made.append(left)
+        right = docker_client.containers.run(image, "sleep 301", detach=True)
+        made.append(right)
+        yield left, right
+    finally:
+        for container in made:
+            remove_quietly(container)
 
 
 @pytest.mark.claim(ISOLATION, "own-namespaces-by-default")
@@ -146,6 +162,48 @@ def test_network_pid_and_ipc_namespaces_can_be_joined(containers, pair):
         refused.start()
 
 
+@pytest.mark.claim(ISOLATION)
+def test_ipc_can_be_shared_with_the_host(containers):
+    # With --ipc host a container uses the host's /dev/shm: a file it writes there is in the
+    # host's /dev/shm, which this bind mount shows.
+    name = f"verified-docs-{uuid.uuid4().hex[:8]}"
+    host_shm = containers(volumes={"/dev/shm": {"bind": "/host-shm", "mode": "rw"}})
+    host_ipc = containers(ipc_mode="host")
+    try:
+        assert sh_once(host_ipc, f"echo from the container > /dev/shm/{name}")[0] == 0
+        assert sh(host_shm, f"cat /host-shm/{name}") == (0, "from the container\n")
+    finally:
+        sh_once(host_shm, f"rm -f /host-shm/{name}")
+    assert host_ipc.attrs["HostConfig"]["IpcMode"] == "host"
+
+
+@pytest.mark.claim(ISOLATION)
+@pytest.mark.branches("refused", "accepted, not shared")
+def test_uts_is_shared_with_no_container(docker_client, containers, busybox, branch):
+    # Asked of the engine directly: the CLI and the SDK refuse `container:<name>` before asking.
+    # Newer engines refuse it too (400); 20.10 accepts it and gives the container its own UTS
+    # namespace all the same.
+    owner = containers()
+    joined = {"UTSMode": f"container:{owner.id}"}
+    refused = None
+    try:
+        made = docker_client.api.create_container(busybox, LONG_SLEEP, host_config=joined)
+    except docker.errors.APIError as error:
+        refused = error.status_code
+    if refused is not None:
+        assert refused == 400
+        branch("refused")
+        return
+    guest = docker_client.containers.get(made["Id"])
+    try:
+        guest.start()
+        assert namespaces(guest)["uts"] != namespaces(owner)["uts"]
+        assert sh(guest, "hostname") == (0, f"{guest.id[:12]}\n")
+        branch("accepted, not shared")
+    finally:
+        remove_quietly(guest)
+
+
 @pytest.mark.claim(
     ISOLATION, "volume-shares-files-between-containers", "lifecycle-independent-unless-shared"
 )
@@ -184,17 +242,20 @@ def test_root_in_a_container_is_root_on_the_host(docker_client, pair, busybox):
 
 
 @pytest.mark.claim(KERNEL, "container-kernel-is-the-engines")
-def test_uname_in_a_container_is_the_engines_kernel(docker_client, pair, busybox):
-    left, _ = pair
-    assert sh(left, "uname -r")[1].strip() == docker_client.info()["KernelVersion"]
+def test_uname_in_a_container_is_the_engines_kernel(docker_client, containers):
+    kernel_box = containers()
+    wait_for_command(kernel_box)  # its command has started
+    # `uname` found on the container's PATH, without a shell (busybox sh runs its own applet).
+    release = exec_output(kernel_box, ["uname", "-r"]).strip()
+    assert release == docker_client.info()["KernelVersion"]
 
 
 @pytest.mark.claim(KERNEL, "container-start-boots-nothing")
-def test_a_new_container_sees_the_hosts_uptime(docker_client, pair, busybox):
-    box = pair[0]
-    box.reload()  # attrs from `run` predate the start
-    uptime = float(sh(box, "cat /proc/uptime")[1].split()[0])
-    started = dt.datetime.fromisoformat(box.attrs["State"]["StartedAt"][:19] + "+00:00")
+def test_a_new_container_sees_the_hosts_uptime(docker_client, containers, tmp_path):
+    # tmp_path: where a falsifier puts the /proc/uptime of a freshly booted kernel.
+    uptime_box = containers()
+    uptime = float(sh(uptime_box, "cat /proc/uptime")[1].split()[0])
+    started = dt.datetime.fromisoformat(uptime_box.attrs["State"]["StartedAt"][:19] + "+00:00")
     age = (dt.datetime.now(dt.UTC) - started).total_seconds()
     # A freshly booted kernel would report about the container's age; this one counts from
     # the host's boot, long before.

@@ -56,9 +56,10 @@ def snapshot(container):
 def test_lifecycle_of_one_container_leaves_another_alone_and_restart_keeps_the_layer(
     docker_client, containers, busybox
 ):
+    busy = containers(init=True)
+    busy_id = busy.id
     other = containers()
     before = snapshot(other)
-    busy = containers(init=True)
     assert sh(busy, "echo kept > /tmp/note")[0] == 0
     busy.stop(timeout=5)
     assert snapshot(other) == before
@@ -68,8 +69,8 @@ def test_lifecycle_of_one_container_leaves_another_alone_and_restart_keeps_the_l
     busy.restart(timeout=5)
     assert snapshot(other) == before
     # The restart made a new process in the same container, with the same writable layer.
-    busy_id, status, new_pid, new_started, _ = snapshot(busy)
-    assert (busy_id, status) == (busy.id, "running")
+    restarted_id, status, new_pid, new_started, _ = snapshot(busy)
+    assert (restarted_id, status) == (busy_id, "running")
     assert (new_pid, new_started) != (pid, started)
     assert sh(busy, "cat /tmp/note") == (0, "kept\n")
     busy.remove(force=True)
@@ -90,21 +91,65 @@ def test_stop_waits_the_grace_period_then_kills_a_pid_1_that_ignores_sigterm(con
     assert box.wait(timeout=30)["StatusCode"] == 137
 
 
+@pytest.mark.claim(DEFAULT_GRACE)
+def test_stop_sends_the_stop_signal_and_waits_the_stop_timeout(docker_client, containers, busybox):
+    # PID 1 traps TERM and USR1 with exit codes of its own: the code tells which signal came.
+    script = 'trap "exit 15" TERM; trap "exit 10" USR1; sleep 300 & wait'
+    by_default = containers(["sh", "-c", script])
+    by_option = containers(["sh", "-c", script], stop_signal="SIGUSR1")
+    for box in (by_default, by_option):
+        wait_for_command(box)  # the traps are set
+        box.stop(timeout=5)
+    assert by_default.wait(timeout=30)["StatusCode"] == 15
+    assert by_option.wait(timeout=30)["StatusCode"] == 10
+    # Without -t, the container's --stop-timeout is the grace period (2 s, not 10).
+    created = docker_client.api.create_container(busybox, LONG_SLEEP, stop_timeout=2)
+    patient = docker_client.containers.get(created["Id"])
+    try:
+        patient.start()
+        wait_for_command(patient)
+        started = time.monotonic()
+        docker_client.api.stop(patient.id)  # no `t`: the container's own timeout applies
+        seconds = time.monotonic() - started
+        assert 2 <= seconds < 10
+        assert patient.wait(timeout=30)["StatusCode"] == 137
+    finally:
+        remove_quietly(patient)
+
+
 @pytest.mark.claim("init-or-trap-stops-promptly", "containers-share-the-engines-kernel")
 def test_init_makes_stop_prompt(containers, measure):
-    box = containers(init=True)
-    wait_for_command(box)  # the init has started sleep and passes signals to it
+    prompt = containers(init=True)
+    wait_for_command(prompt)  # the init has started sleep and passes signals to it
     started = time.monotonic()
-    box.stop(timeout=10)
+    prompt.stop(timeout=10)
     seconds = time.monotonic() - started
     measure("stop-with-init", round(seconds, 1), "s")
     assert seconds < 5  # far below the 10 s grace period: no SIGKILL was needed
-    assert box.wait(timeout=30)["StatusCode"] == 143
+    assert prompt.wait(timeout=30)["StatusCode"] == 143
 
 
 def restart_count(container):
     container.reload()
     return container.attrs["RestartCount"]
+
+
+def restarts_within(container, seconds):
+    """The container's restart count once it is above 0, or 0 after `seconds`. The engine
+    restarts a container 100 ms after it exits, and later after each further exit."""
+    deadline = time.monotonic() + seconds
+    while (count := restart_count(container)) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return count
+
+
+@pytest.mark.claim("restart-policy-default-no")
+def test_an_exited_container_stays_exited_by_default(containers):
+    failed = containers(["sh", "-c", "exit 1"])
+    assert failed.wait(timeout=30)["StatusCode"] == 1
+    assert failed.attrs["HostConfig"]["RestartPolicy"]["Name"] in ("", "no")
+    assert restarts_within(failed, 2) == 0
+    assert failed.status == "exited"
 
 
 @pytest.mark.claim("on-failure-restarts-up-to-max")
@@ -113,8 +158,26 @@ def test_on_failure_does_not_restart_after_a_zero_exit(containers):
     # the SDK script; this is the other half of the policy.
     box = containers(["sh", "-c", "exit 0"], restart_policy={"Name": "on-failure"})
     assert box.wait(timeout=30)["StatusCode"] == 0
-    time.sleep(0.5)  # a restart would come after 100 ms
-    assert (restart_count(box), box.status) == (0, "exited")
+    assert restarts_within(box, 2) == 0
+    assert box.status == "exited"
+
+
+@pytest.mark.claim("always-restarts-even-after-success")
+def test_always_and_unless_stopped_restart_after_a_zero_exit(containers):
+    for policy in ("always", "unless-stopped"):
+        done = containers("true", restart_policy={"Name": policy})
+        assert restarts_within(done, 10) >= 1, policy
+        assert done.attrs["State"]["ExitCode"] == 0
+
+
+@pytest.mark.claim("manual-stop-suppresses-restarts")
+def test_a_manual_stop_ends_the_restarts(containers):
+    for policy in ("always", "unless-stopped"):
+        stopped = containers(init=True, restart_policy={"Name": policy})
+        wait_for_command(stopped)
+        stopped.stop(timeout=5)
+        assert restarts_within(stopped, 2) == 0, policy
+        assert stopped.status == "exited"
 
 
 @pytest.mark.claim("rm-excludes-restart-policy")

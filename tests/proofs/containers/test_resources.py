@@ -20,6 +20,7 @@ CGROUP_FILES = {
     "2": {"memory": ["memory.max"], "cpu": ["cpu.max"], "pids": ["pids.max"]},
 }
 UNLIMITED_MEMORY = {"1": "9223372036854771712", "2": "max"}  # v1: the largest page-aligned value
+NO_CPU_QUOTA = {"1": "-1", "2": "max"}
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +36,14 @@ def read_cgroup(container, version, controller):
 
 
 @pytest.mark.claim("no-limits-by-default", "lifecycle-independent-unless-shared")
-def test_a_default_container_has_no_limits(shared_box, cgroup_version, busybox):
-    limits = shared_box.attrs["HostConfig"]
+def test_a_default_container_has_no_limits(containers, cgroup_version):
+    unlimited = containers()
+    limits = unlimited.attrs["HostConfig"]
     assert (limits["Memory"], limits["NanoCpus"], limits["CpuQuota"]) == (0, 0, 0)
     assert limits["PidsLimit"] in (None, 0, -1)
-    assert read_cgroup(shared_box, cgroup_version, "memory") == [UNLIMITED_MEMORY[cgroup_version]]
-    assert read_cgroup(shared_box, cgroup_version, "pids") == ["max"]
+    assert read_cgroup(unlimited, cgroup_version, "memory") == [UNLIMITED_MEMORY[cgroup_version]]
+    assert read_cgroup(unlimited, cgroup_version, "cpu")[0] == NO_CPU_QUOTA[cgroup_version]
+    assert read_cgroup(unlimited, cgroup_version, "pids") == ["max"]
 
 
 @pytest.fixture(scope="module")
