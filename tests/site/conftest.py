@@ -15,8 +15,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Request, expect, sync_playwright
-from site_helpers import METRICS, NO_SITE, SCREENSHOTS, SITE, SiteServer, base_path, serve
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Request,
+    Response,
+    expect,
+    sync_playwright,
+)
+from site_helpers import (
+    METRICS,
+    NARROW,
+    NO_SITE,
+    SCREENSHOTS,
+    SITE,
+    WIDE,
+    SiteServer,
+    base_path,
+    build,
+    serve,
+)
 
 # Debian's Chromium; never a browser that Playwright downloads. CHROMIUM overrides the path
 # (e.g. /usr/bin/google-chrome on a GitHub runner).
@@ -40,6 +59,22 @@ def site() -> Iterator[SiteServer]:
     if not (SITE / "index.html").is_file():
         pytest.fail(NO_SITE)
     with serve(SITE, base_path(SITE)) as server:
+        yield server
+
+
+PREFIX = "/a/sub/path/"  # where the prefixed build is published and served
+
+
+@pytest.fixture(scope="session")
+def prefixed_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteServer]:
+    """The site built for publishing under a path other than site/'s (SITE_URL), with no
+    repository configured, and served there."""
+    if not (SITE / "index.html").is_file():
+        pytest.fail(NO_SITE)  # the build needs the report that built site/
+    folder = tmp_path_factory.mktemp("prefixed") / "site"
+    folder.mkdir()
+    with serve(folder, PREFIX) as server:
+        build(folder, SITE_URL=server.url)
         yield server
 
 
@@ -67,31 +102,45 @@ class Visit:
     page: Page
     context: BrowserContext
     requests: list[Request] = field(default_factory=list)
+    response: Response | None = None  # the page's own
 
     @property
     def scheme(self) -> str | None:
         return self.page.locator("body").get_attribute("data-md-color-scheme")
 
 
+HEIGHTS = {WIDE: 900, NARROW: 844}
+
+
 @pytest.fixture
 def visit(browser: Browser, site: SiteServer) -> Iterator[Callable[..., Visit]]:
-    """visit(page, palette="light"): open a page of the site in a new context."""
+    """visit(page, palette="light", width=WIDE): open a page of the site (a path under it, or
+    a whole URL) in a new context; init_script runs in every document before its own."""
     contexts: list[BrowserContext] = []
 
-    def open_page(path: str, palette: str = "light", **options: Any) -> Visit:
+    def open_page(
+        path: str,
+        palette: str = "light",
+        width: int = WIDE,
+        init_script: str | None = None,
+        **options: Any,
+    ) -> Visit:
         context = browser.new_context(
             color_scheme=palette,  # type: ignore[arg-type]
-            viewport={"width": 1280, "height": 900},
+            viewport={"width": width, "height": HEIGHTS.get(width, 900)},
             service_workers="block",
             **options,
         )
         contexts.append(context)
         context.set_default_timeout(WAIT_MS)
         context.set_default_navigation_timeout(WAIT_MS)
+        if init_script:
+            context.add_init_script(init_script)
         page = context.new_page()
         opened = Visit(page, context)
         page.on("request", lambda request: opened.requests.append(request))
-        page.goto(site.url + path, wait_until="networkidle")
+        url = path if path.startswith("http") else site.url + path
+        opened.response = page.goto(url, wait_until="networkidle")
         return opened
 
     yield open_page

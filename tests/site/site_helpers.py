@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import os
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +22,10 @@ ARTIFACTS = ROOT / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 METRICS = ARTIFACTS / "site-metrics.json"
 NO_SITE = f"no built site in {SITE}: run `nox -s tests` (or `nox -s build`) first"
+# What mkdocs.yml reads from the environment: where the site is published, the repository.
+PUBLISHING = ("SITE_URL", "REPO_URL", "EDIT_URI")
+BUILD_TIMEOUT = 300  # seconds
+WIDE, NARROW = 1280, 390  # a laptop's and a phone's width, in CSS pixels
 
 
 def html_pages(site: Path = SITE) -> list[str]:
@@ -31,6 +37,31 @@ def html_pages(site: Path = SITE) -> list[str]:
     if (site / "404.html").is_file():
         pages.append("404.html")
     return pages
+
+
+def page_file(path: str, site: Path = SITE) -> Path:
+    """The file of a page named as html_pages() names it."""
+    return site / path if path.endswith(".html") else site / path / "index.html"
+
+
+def build(site_dir: Path, **environment: str) -> Path:
+    """Build the site from mkdocs.yml into site_dir with these of PUBLISHING set (the others
+    unset), as a non-publish build: claims show whatever status the report gives them."""
+    env = {k: v for k, v in os.environ.items() if k not in PUBLISHING}
+    env |= {"NO_MKDOCS_2_WARNING": "true", "DISABLE_MKDOCS_2_WARNING": "true", **environment}
+    env.pop("VERIFIED_DOCS_PUBLISH", None)
+    command = [sys.executable, "-m", "mkdocs", "build", "--no-strict", "--site-dir", str(site_dir)]
+    result = subprocess.run(
+        command,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stderr}"
+    return site_dir
 
 
 def base_path(site: Path = SITE) -> str:

@@ -1,21 +1,32 @@
-"""Screenshots of the home page and of a page full of claims, in both palettes, for review
-(in artifacts/screenshots/, kept by CI)."""
+"""Full-page screenshots of every page, in both palettes, at a laptop's and a phone's width,
+for review (artifacts/screenshots/, kept by CI). Each page's height is recorded in
+artifacts/site-metrics.json (the verification report's is the one to watch)."""
 
 from __future__ import annotations
 
 import pytest
+from site_helpers import NARROW, WIDE, html_pages
 
-PAGES = {"home": "", "writable-layer": "containers/writable-layer/"}
 PALETTES = {"light": "default", "dark": "slate"}
+HEIGHTS: dict[str, int] = {}
 
 
+def name_of(path: str) -> str:
+    return path.removesuffix(".html").strip("/").replace("/", "-") or "home"
+
+
+@pytest.mark.parametrize("width", [WIDE, NARROW])
 @pytest.mark.parametrize("palette", PALETTES)
-@pytest.mark.parametrize("name", PAGES)
-def test_screenshot(visit, screenshots, name, palette):
-    opened = visit(PAGES[name], palette=palette)
+@pytest.mark.parametrize("path", html_pages() or [""], ids=name_of)
+def test_screenshot(visit, screenshots, metrics, path, palette, width):
+    opened = visit(path, palette=palette, width=width)
     assert opened.scheme == PALETTES[palette]
-    if name != "home":
-        assert opened.page.locator("a.claim-badge").count() > 0
-    path = screenshots / f"{name}-{palette}.png"
-    opened.page.screenshot(path=path, full_page=True)
-    assert path.stat().st_size > 10_000
+    page = opened.page
+    page.wait_for_timeout(300)  # diagrams and tooltips settle after the network is idle
+    height = page.evaluate("document.documentElement.scrollHeight")
+    if palette == "light":
+        HEIGHTS[f"{name_of(path)} at {width}px"] = height
+        metrics.record("page_heights_px", HEIGHTS)
+    shot = screenshots / f"{name_of(path)}-{palette}-{width}.png"
+    page.screenshot(path=shot, full_page=True)
+    assert shot.stat().st_size > 10_000
