@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from site_helpers import NARROW, SITE, WIDE, html_pages
 
 from verified_docs.document import VARIANT
@@ -143,7 +144,10 @@ def copy_problems(block: dict) -> list[str]:
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p or "home")
 def test_copy_buttons_copy_commands_and_code_only(visit, metrics, path):
-    blocks = visit(path).page.evaluate(BLOCKS_JS)
+    page = visit(path).page
+    # docs/javascripts/code-blocks.js marks each block it has seen, once Material has set up.
+    expect(page.locator(".md-content pre > code:not([data-seen])")).to_have_count(0)
+    blocks = page.evaluate(BLOCKS_JS)
     problems = [
         f"{block['language']} block {index + 1}: {problem}"
         for index, block in enumerate(blocks)
