@@ -99,12 +99,15 @@ def test_claim_badge_leads_to_its_verification_entry_and_back(visit):
     page = visit(CLAIM_PAGE).page
     badge = page.locator("a.claim-badge").first
     claim = badge.get_attribute("href").rsplit("#", 1)[1]
-    badge.click()
+    # At the middle of the badge, where a reader clicks: Playwright's own aim, the first piece
+    # of the link's text, is the 1 px before its screen-reader text.
+    box = badge.bounding_box()
+    badge.click(position={"x": box["width"] / 2, "y": box["height"] / 2})
     expect(page).to_have_url(re.compile(rf"/verification/#{re.escape(claim)}$"))
-    entry = page.locator(f'tr[id="{claim}"]')
+    entry = page.locator(f'[id="{claim}"]')
     expect(entry).to_be_in_viewport()
-    expect(entry.locator(".claim-status")).to_have_text(re.compile("verified|failing|unverified"))
-    entry.locator("td").first.locator("a").click()
+    expect(entry).to_have_class(re.compile(r"--(verified|failing|unverified|stale)\b"))
+    entry.locator(f'a[href$="#{claim}"]').first.click()
     expect(page).to_have_url(re.compile(rf"/{re.escape(CLAIM_PAGE)}#{re.escape(claim)}$"))
     expect(page.locator(f'[id="{claim}"]')).to_be_in_viewport()
 
