@@ -141,6 +141,7 @@ def combine(reports: list[Report]) -> Report:
         "records": sorted(records.values(), key=lambda r: (r["nodeid"], r["engine"])),
         "base_images": {k: v for r in reports for k, v in r["base_images"].items()},
         "measurements": {k: v for r in reports for k, v in r["measurements"].items()},
+        "falsifications": [f for r in reports for f in r.get("falsifications", [])],
     }
 
 
