@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from verified_docs.document import VARIANT, Claim, Guide, Snippet
@@ -69,6 +69,7 @@ class Job:
     engine: Engine | None  # None: the engine DOCKER_HOST reaches
     tests: tuple[str, ...]
     edit: Callable[[Path], None]  # applied to a copy of the project
+    text: str = ""  # the text the edit changes, when known (narrows what it touches)
 
 
 # -- The baseline: an expected-output line or a last assertion ---------------------------------
@@ -181,6 +182,7 @@ def baseline(guide: Guide, claim: Claim, tests: list[str], engines: list[Engine]
                 first,
                 (nodeid,),
                 negate(file, expression),
+                (ROOT / file).read_text().splitlines()[expression.lineno - 1].strip(),
             )
     return None
 
@@ -192,7 +194,8 @@ def falsifier_jobs(
     falsifier: Falsifier, tests: list[str], engines: list[Engine], report: Report
 ) -> list[Job]:
     """The falsifier on each engine, judged by the claim's proofs that read the edited file."""
-    reading = tuple(sorted(set(tests) & touched_by(report, falsifier.file)))
+    touched = touched_by(report, falsifier.file, falsifier.replace)
+    reading = tuple(sorted(set(tests) & touched))
     return [
         Job(
             falsifier.claim,
@@ -202,6 +205,7 @@ def falsifier_jobs(
             engine,
             reading,
             falsifier.apply,
+            falsifier.replace,
         )
         for engine in engines or [None]  # type: ignore[list-item]
     ]
@@ -210,13 +214,43 @@ def falsifier_jobs(
 # -- Running: rounds of edits whose proofs don't overlap, one pytest per round and engine ------
 
 
-def touched_by(report: Report, file: str) -> set[str]:
-    """The tests an edit to `file` can change: those that read it (a snippet's own test only
-    for a transcript or a Python snippet, not the other snippets of its folder)."""
+def tests_editing(file: str, text: str) -> set[str] | None:
+    """The test functions of a test module whose bodies hold every occurrence of `text`; None
+    when one occurrence is elsewhere (a fixture, a helper: any test may run it)."""
+    source = (ROOT / file).read_text()
+    spans = [
+        (node.name, node.lineno, node.end_lineno or node.lineno)
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test")
+    ]
+    found: set[str] = set()
+    start = source.find(text)
+    while start != -1:
+        line = source.count("\n", 0, start) + 1
+        names = [name for name, first, last in spans if first <= line <= last]
+        if not names:
+            return None
+        found |= set(names)
+        start = source.find(text, start + 1)
+    return found
+
+
+def touched_by(report: Report, file: str, text: str = "") -> set[str]:
+    """The tests an edit to `file` can change: those that read it. Narrower where the file
+    tells: a snippet's own test only for a transcript or a Python snippet; in a test module,
+    only the tests whose bodies hold the edited text."""
     readers = {r["nodeid"] for r in report["records"] if file in r["inputs"]}
     if file.endswith((".console", ".py")) and file.startswith("snippets/"):
         own = f"{SNIPPET_TEST}[{file.removeprefix('snippets/')}]"
         readers = {t for t in readers if not t.startswith(SNIPPET_TEST) or t == own}
+    elif file.startswith("tests/") and PurePosixPath(file).name.startswith("test_") and text:
+        names = tests_editing(file, text)
+        if names is not None:
+            readers = {
+                t
+                for t in readers
+                if not t.startswith(f"{file}::") or t.split("::")[-1].split("[")[0] in names
+            }
     return readers
 
 
@@ -224,7 +258,7 @@ def rounds(jobs: list[Job], report: Report) -> list[list[Job]]:
     """Jobs packed so that no test in a round is touched by two of its edits."""
     packed: list[tuple[list[Job], set[str]]] = []
     for job in jobs:
-        touches = touched_by(report, job.file) | set(job.tests)
+        touches = touched_by(report, job.file, job.text) | set(job.tests)
         for members, taken in packed:
             if not touches & taken:
                 members.append(job)
@@ -324,6 +358,7 @@ def main() -> int:
     parser.add_argument("--changed-since", metavar="REF", help="only claims whose inputs changed")
     parser.add_argument("--no-baseline", action="store_true", help="falsifiers only")
     parser.add_argument("--engine", action="append", default=[], help="only on this engine")
+    parser.add_argument("--list", action="store_true", help="print what would run, run nothing")
     args = parser.parse_args()
     guide = Guide.load(ROOT)
     report = load_report(guide.report_path)
@@ -373,6 +408,12 @@ def main() -> int:
     for claim_id, engine_name in sorted(unproven):
         problems.append(f"{claim_id} on {engine_name}: its proofs did not pass, not falsified")
     jobs = [j for j in jobs if not j.engine or (j.claim, j.engine.name) not in unproven]
+    if args.list:
+        for job in jobs:
+            engine = job.engine.name if job.engine else "default"
+            print(f"{job.claim} on {engine}: {job.kind}: {job.what} ({job.file})")
+        print(f"{len(jobs)} runs in {len(rounds(jobs, report))} rounds")
+        return 0
     started = time.monotonic()
     by_engine: dict[str, list[Job]] = {}
     for job in jobs:
