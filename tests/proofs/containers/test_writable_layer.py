@@ -1,11 +1,14 @@
 """Proofs for docs/containers/writable-layer.md."""
 
 import contextlib
+import re
 import time
 import uuid
+from pathlib import PurePosixPath
 
 import docker
 import pytest
+from docker.models.containers import Container
 from docker.types import Mount
 from testcontainers.core.container import DockerContainer
 
@@ -21,30 +24,80 @@ def sleeper(image: str) -> DockerContainer:
 
 @pytest.mark.claim("changes-invisible-to-other-containers")
 def test_a_file_written_in_one_container_is_absent_from_another(busybox):
-    with sleeper(busybox) as writer, sleeper(busybox) as reader:
+    with sleeper(busybox) as before, sleeper(busybox) as writer:
         assert writer.exec(WRITE_NOTE).exit_code == 0
         assert writer.exec(HAS_NOTE).exit_code == 0
-        assert reader.exec(HAS_NOTE).exit_code == 1
+        # Neither a container that was already running nor one created after the write sees
+        # it: each starts from the image, not from another container.
+        assert before.exec(HAS_NOTE).exit_code == 1
+        with sleeper(busybox) as after:
+            assert after.exec(HAS_NOTE).exit_code == 1
 
 
-@pytest.mark.claim("writable-layer-survives-stop-start", "writable-layer-removed-with-container")
-def test_changes_survive_stop_and_start_and_die_with_rm(docker_client, busybox):
+def writable_layer(box: Container) -> PurePosixPath:
+    """The directory on the engine's host that holds the container's writable layer: the
+    upper directory of its root's overlay mount (classic store: overlay2/<id>/diff; containerd
+    store: snapshots/<n>/fs)."""
+    code, mountinfo = box.exec_run(["cat", "/proc/self/mountinfo"])
+    assert code == 0
+    root = next(line for line in mountinfo.decode().splitlines() if line.split()[4] == "/")
+    found = re.search(r"upperdir=([^,\s]+)", root)
+    assert found, root
+    return PurePosixPath(found[1])
+
+
+def in_engine_store(client: docker.DockerClient, image: str, layer: PurePosixPath) -> str:
+    """What the engine's host holds at the layer's directory, seen through a container that
+    mounts the store read-only (only the store itself: none of the mounts below it)."""
+    store = Mount("/store", str(layer.parents[1]), type="bind", read_only=True)
+    store["BindOptions"] = {"NonRecursive": True}
+    where = f"/store/{layer.parent.name}/{layer.name}"
+    script = f"test -d {where} || echo no layer; cat {where}/note.txt 2>/dev/null || true"
+    return client.containers.run(image, ["sh", "-c", script], mounts=[store], remove=True).decode()
+
+
+@pytest.mark.claim("writable-layer-survives-stop-start")
+def test_changes_survive_stop_and_start(docker_client, busybox):
     box = docker_client.containers.run(busybox, "sleep 300", detach=True, init=True)
     try:
-        box.exec_run(WRITE_NOTE)
+        assert box.exec_run(WRITE_NOTE).exit_code == 0
+        layer = writable_layer(box)
         box.stop(timeout=5)
         box.reload()
         assert box.status == "exited"
+        assert docker_client.containers.list(all=True, filters={"id": box.id}) == [box]
         box.start()
         assert box.exec_run(HAS_NOTE).exit_code == 0
         assert {"Kind": 1, "Path": "/note.txt"} in (box.diff() or [])
+        assert writable_layer(box) == layer  # the same layer, not a new one
     finally:
         box.remove(force=True)
-    fresh = docker_client.containers.run(busybox, "sleep 300", detach=True)
+
+
+@pytest.mark.claim("writable-layer-removed-with-container")
+def test_rm_deletes_the_container_with_its_writable_layer(docker_client, busybox):
+    box = docker_client.containers.run(busybox, "sleep 300", detach=True, init=True)
     try:
-        assert fresh.exec_run(HAS_NOTE).exit_code == 1
+        assert box.exec_run(WRITE_NOTE).exit_code == 0
+        layer = writable_layer(box)
+        box.stop(timeout=5)
+        # Stopped, the container still has its files, and the host its layer.
+        assert in_engine_store(docker_client, busybox, layer) == "hello\n"
+        assert b"".join(box.get_archive("/note.txt")[0])
+        box.remove(force=True)  # docker rm -f: the container and its writable layer
+        assert docker_client.containers.list(all=True, filters={"id": box.id}) == []
+        with pytest.raises(docker.errors.NotFound):
+            box.get_archive("/note.txt")
+        assert in_engine_store(docker_client, busybox, layer) == "no layer\n"
+        # A new container given the same name starts from the image again.
+        fresh = docker_client.containers.run(busybox, "sleep 300", detach=True, name=box.name)
+        try:
+            assert fresh.exec_run(HAS_NOTE).exit_code == 1
+        finally:
+            fresh.remove(force=True)
     finally:
-        fresh.remove(force=True)
+        with contextlib.suppress(docker.errors.NotFound):
+            box.remove(force=True)
 
 
 @pytest.mark.claim("rm-force-kills-with-sigkill")
@@ -81,16 +134,26 @@ def test_rm_refuses_a_running_container_and_force_kills_it_with_sigkill(docker_c
 
 @pytest.mark.claim("container-activity-never-changes-image")
 def test_writes_and_deletions_in_a_container_leave_the_image_alone(docker_client, busybox):
-    image = docker_client.images.get(busybox)
-    before = (image.id, image.attrs["RootFS"]["Layers"], image.attrs["Size"])
-    with sleeper(busybox) as box:
-        script = "rm /bin/ls && echo x > /tmp/f && echo y >> /bin/busybox.note"
-        assert box.exec(["sh", "-c", script]).exit_code == 0
-        image.reload()
-        assert (image.id, image.attrs["RootFS"]["Layers"], image.attrs["Size"]) == before
-    with sleeper(busybox) as fresh:
-        assert fresh.exec(["test", "-e", "/bin/ls"]).exit_code == 0
-        assert fresh.exec(["test", "-e", "/tmp/f"]).exit_code == 1
+    # A tag of this test's own names the image: a change to the image would move it.
+    tag = f"untouched-{uuid.uuid4().hex[:8]}:1"
+    docker_client.images.get(busybox).tag(tag)
+    try:
+
+        def image_now() -> tuple[str, list[str], int]:
+            image = docker_client.images.get(tag)
+            return image.id, image.attrs["RootFS"]["Layers"], image.attrs["Size"]
+
+        before = image_now()
+        with sleeper(tag) as box:
+            script = "rm /bin/ls && echo x > /tmp/f && echo y >> /bin/busybox.note"
+            assert box.exec(["sh", "-c", script]).exit_code == 0
+            assert image_now() == before
+        assert image_now() == before
+        with sleeper(tag) as fresh:
+            assert fresh.exec(["test", "-e", "/bin/ls"]).exit_code == 0
+            assert fresh.exec(["test", "-e", "/tmp/f"]).exit_code == 1
+    finally:
+        docker_client.images.remove(tag)  # the tag only: the image is the base image
 
 
 PRECISE = "changes-last-as-long-as-the-container"
@@ -143,11 +206,11 @@ def test_commit_keeps_the_layer_and_config_but_not_the_volume(docker_client, bus
         environment={"GREETING": "hello"},
         mounts=[Mount(target="/data", source=volume.name)],
     )
-    snapshot = None
+    name = f"snapshot-{uuid.uuid4().hex[:8]}"
     try:
         code, _ = box.exec_run(["sh", "-c", "echo l > /layer.txt && echo v > /data/volume.txt"])
         assert code == 0
-        snapshot = box.commit(repository=f"snapshot-{uuid.uuid4().hex[:8]}")
+        snapshot = box.commit(repository=name)
         config = snapshot.attrs["Config"]
         assert config["Cmd"] == ["sleep", "300"]  # the run's command is the image's default now
         assert "GREETING=hello" in config["Env"]
@@ -160,8 +223,8 @@ def test_commit_keeps_the_layer_and_config_but_not_the_volume(docker_client, bus
         assert config != base.attrs["Config"]  # the base image keeps its own defaults
     finally:
         box.remove(force=True)
-        if snapshot is not None:
-            docker_client.images.remove(snapshot.id, force=True)
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            docker_client.images.remove(name)  # by its name: never the base image by its ID
 
 
 @pytest.mark.claim("sdk-volumes-argument-declares-image-volumes")
