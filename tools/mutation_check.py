@@ -378,18 +378,22 @@ def main() -> int:
         claim = guide.claims[claim_id]
         tests = tests_naming(report, claim_id)
         engines = [e for e in matrix if claim.in_scope(e.name)]
-        if matrix and not engines:
-            continue  # the claim holds on none of the engines asked for
         declared = [f for f in falsifiers if f.claim == claim_id]
         if not declared:
             problems.append(f"{claim_id}: no falsifier declared ({claim.location})")
         for falsifier in declared:
-            found = falsifier_jobs(falsifier, tests, engines, report)
+            # On the engines it names (where the claim is false), else the claim's own.
+            where = (
+                [e for e in matrix if e.name in falsifier.engines] if falsifier.engines else engines
+            )
+            if matrix and not where:
+                continue  # none of the engines asked for
+            found = falsifier_jobs(falsifier, tests, where, report)
             if found and not found[0].tests:
                 problems.append(f"{claim_id}: no proof of it reads {falsifier.file}")
                 continue
             jobs += found
-        if not args.no_baseline:
+        if not args.no_baseline and (engines or not matrix):
             job = baseline(guide, claim, tests, engines)
             if job is None:
                 problems.append(f"{claim_id}: no snippet or assertion proves it")
@@ -401,7 +405,7 @@ def main() -> int:
     unproven = {
         (job.claim, job.engine.name)
         for job in jobs
-        if job.engine
+        if job.engine and guide.claims[job.claim].in_scope(job.engine.name)
         for nodeid in job.tests
         if records.get((job.engine.name, nodeid), {}).get("outcome") != "passed"
     }

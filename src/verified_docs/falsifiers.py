@@ -10,6 +10,10 @@ They are declared beside the proofs, one file per page, mirroring `docs/`:
     replace = "docker run --init "
     with = "docker run "
 
+A claim that holds on some engines only (`data-engines`) can also be falsified by widening its
+scope on the page to an engine where it is false, with `engines = ["28.5"]`: the falsifier then
+runs there, where the claim's proofs must fail.
+
 `replace` must occur in `file` (every occurrence is replaced). The edit can change a command,
 a Dockerfile, an option or a test's input: anything that makes the sentence untrue while the
 proof would still run. `nox -s mutation` applies each one in a copy of the project and expects
@@ -42,6 +46,7 @@ class Falsifier:
     replace: str
     with_: str
     declared_in: str  # project path of its .toml
+    engines: tuple[str, ...] = ()  # where to run it; () is the claim's scope
 
     @property
     def label(self) -> str:
@@ -63,7 +68,15 @@ def load_falsifiers(root: Path) -> list[Falsifier]:
         try:
             entries = tomllib.loads(path.read_text(encoding="utf-8")).get("falsifier", [])
             found += [
-                Falsifier(e["claim"], e["why"], e["file"], e["replace"], e["with"], declared_in)
+                Falsifier(
+                    e["claim"],
+                    e["why"],
+                    e["file"],
+                    e["replace"],
+                    e["with"],
+                    declared_in,
+                    tuple(e.get("engines", ())),
+                )
                 for e in entries
             ]
         except (tomllib.TOMLDecodeError, KeyError, TypeError) as error:
