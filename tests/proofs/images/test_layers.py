@@ -4,19 +4,12 @@ import io
 import json
 import posixpath
 import tarfile
+import time
 
 import pytest
+from docker.errors import APIError
 
 from .conftest import image_manifests
-
-COW = (
-    "containers-use-image-layers-in-place",
-    "reading-a-file-copies-nothing",
-    "modifying-a-file-copies-it-whole",
-    "deleting-a-file-records-a-whiteout",
-)
-CHILD = ("child-image-extends-parent-layers", "deleted-file-still-in-image-layer")
-
 
 BIG_FILE = "FROM busybox:1.35\nRUN dd if=/dev/zero of=/big.bin bs=1M count=5 2>/dev/null\n"
 MIB = 1024 * 1024
@@ -31,17 +24,21 @@ def parent_and_child(build):
     return parent, child
 
 
-def layer_members(image, index: int) -> list[str]:
-    """Names in the tar of the image's layer number `index`, via `docker save` (an uncompressed
-    tar on the classic store, gzip-compressed on the containerd store: tarfile reads both)."""
+def saved_layers(image) -> list[dict[str, int]]:
+    """Each layer's files (name -> size), oldest first, from `docker save` (an uncompressed tar
+    on the classic store, gzip-compressed on the containerd store: tarfile reads both)."""
     with tarfile.open(fileobj=io.BytesIO(b"".join(image.save()))) as archive:
         manifest = json.load(archive.extractfile("manifest.json"))
-        member = archive.getmember(manifest[0]["Layers"][index])
-        while member.issym():  # a layer saved once and linked from another image's entry
-            folder = posixpath.dirname(member.name)
-            member = archive.getmember(posixpath.normpath(posixpath.join(folder, member.linkname)))
-        with tarfile.open(fileobj=archive.extractfile(member)) as layer:
-            return layer.getnames()
+        layers = []
+        for name in manifest[0]["Layers"]:
+            member = archive.getmember(name)
+            while member.issym():  # a layer saved once and linked from another image's entry
+                folder = posixpath.dirname(member.name)
+                target = posixpath.normpath(posixpath.join(folder, member.linkname))
+                member = archive.getmember(target)
+            with tarfile.open(fileobj=archive.extractfile(member)) as layer:
+                layers.append({entry.name: entry.size for entry in layer.getmembers()})
+        return layers
 
 
 @pytest.mark.claim(
@@ -49,25 +46,46 @@ def layer_members(image, index: int) -> list[str]:
     "deleting-a-file-records-a-whiteout",
     "image-is-layers-and-config",
 )
-def test_deleting_in_a_later_layer_adds_a_whiteout_and_keeps_the_bytes(parent_and_child, busybox):
+@pytest.mark.branches("classic store", "containerd store")
+def test_deleting_in_a_later_layer_adds_a_whiteout_and_keeps_the_bytes(
+    parent_and_child, engine, branch, evidence
+):
     parent, child = parent_and_child
     parent_layers = parent.attrs["RootFS"]["Layers"]
+    # Oldest first: the child's list is its parent's, then its own layer on top.
     assert child.attrs["RootFS"]["Layers"][:-1] == parent_layers
-    assert child.attrs["Size"] >= parent.attrs["Size"]  # no smaller than its parent
-    # The child's own layer holds only the whiteout that hides /big.bin (OCI layer format).
-    assert layer_members(child, -1) == [".wh.big.bin"]
-    assert "big.bin" in layer_members(child, -2)
+    layers = saved_layers(child)
+    assert len(layers) == len(parent_layers) + 1
+    # The child's own layer holds only the whiteout that hides /big.bin (OCI layer format),
+    # and the parent's layer below it still holds the whole file.
+    assert list(layers[-1]) == [".wh.big.bin"]
+    assert layers[-2]["big.bin"] == 5 * MIB
+    difference = child.attrs["Size"] - parent.attrs["Size"]
+    evidence("child's size minus its parent's (bytes)", str(difference))
+    if engine["image_store"] == "classic":
+        branch("classic store")
+        assert difference == 0
+    else:
+        branch("containerd store")
+        # Its whiteout layer compressed, and its own manifest and configuration.
+        assert 0 < difference < 1000
 
 
 @pytest.mark.claim("same-step-delete-keeps-file-out")
-def test_a_file_deleted_in_the_same_step_adds_nothing(build, parent_and_child, busybox):
+def test_a_file_deleted_in_the_same_step_adds_nothing(build, parent_and_child, base):
     image = build(
         "FROM busybox:1.35\nRUN dd if=/dev/zero of=/big.bin bs=1M count=5 2>/dev/null "
         "&& rm /big.bin\n"
     )
     kept, _ = parent_and_child  # the same file, not deleted
-    # The step's layer, as `docker history` measures it (bytes of files, or disk blocks).
-    assert image.history()[0]["Size"] < 64 * 1024
+    # No layer of the image has the file; the image that kept it has it in its top layer.
+    assert not [layer for layer in saved_layers(image) if "big.bin" in layer]
+    assert saved_layers(kept)[-1]["big.bin"] == 5 * MIB
+    # The steps above the base, as `docker history` measures them (bytes of files, or disk
+    # blocks): next to nothing, where the kept file's step adds 5 MiB.
+    own_steps = len(image.history()) - len(base.history())
+    assert own_steps == 1
+    assert sum(step["Size"] for step in image.history()[:own_steps]) < 64 * 1024
     assert kept.history()[0]["Size"] >= 5 * MIB
 
 
@@ -90,18 +108,39 @@ def container_sizes(docker_client, container) -> tuple[int, int]:
     return sizes["SizeRw"], sizes["SizeRootFs"]
 
 
+def disk_usage(docker_client) -> dict[str, dict]:
+    """`docker system df -v`'s images, by ID. On the containerd image store the engine fails
+    the call (a snapshot or a container's layer "not found") when another run's container or
+    image goes away while it counts; it is asked again then."""
+    for wait in range(1, 10):
+        try:
+            return {row["Id"]: row for row in docker_client.df()["Images"]}
+        except APIError as error:
+            if "not found" not in str(error.explanation):
+                raise
+        time.sleep(wait)
+    return {row["Id"]: row for row in docker_client.df()["Images"]}
+
+
+def unpacked_size(docker_client, image) -> int:
+    """The containerd image store's size of the image's layers unpacked."""
+    (manifest,) = [m for m in image_manifests(docker_client, image.id) if m["Kind"] == "image"]
+    return manifest["ImageData"]["Size"]["Unpacked"]
+
+
 @pytest.mark.claim("container-sizes-containerd-store")
 def test_container_sizes_are_disk_usage_on_the_containerd_store(
-    docker_client, parent_and_child, idle_container
+    docker_client, parent_and_child, idle_container, evidence
 ):
     parent, _ = parent_and_child
     writable, whole = container_sizes(docker_client, idle_container)
+    unpacked = unpacked_size(docker_client, parent)
+    evidence(
+        "sizes in bytes",
+        f"writable layer: {writable} ({writable // 1024} KiB), whole filesystem: {whole}, "
+        f"image's layers unpacked: {unpacked}, image: {parent.attrs['Size']}",
+    )
     assert writable == BLOCK  # the empty writable layer's own directory
-    (unpacked,) = [
-        m["ImageData"]["Size"]["Unpacked"]
-        for m in image_manifests(docker_client, parent.id)
-        if m["Kind"] == "image"
-    ]
     # The whole filesystem: the image's unpacked layers, plus the writable layer and the small
     # layer with the files Docker adds to every container (/etc/hosts, ...).
     assert unpacked <= whole - writable < unpacked + 64 * 1024
@@ -119,26 +158,41 @@ def shared_sizes(docker_client, *images) -> dict[str, dict]:
 
 
 @pytest.mark.claim("shared-layers-stored-once")
-def test_both_images_count_the_parents_layers_as_shared(docker_client, parent_and_child):
+def test_both_images_count_the_parents_layers_as_shared(docker_client, parent_and_child, evidence):
     parent, child = parent_and_child
-    rows = {row["Id"]: row for row in docker_client.df()["Images"]}  # `docker system df -v`
-    for image in (parent, child):
-        assert rows[image.id]["SharedSize"] >= 5 * MIB
+    big_file = saved_layers(parent)[-1]["big.bin"]
+    rows = disk_usage(docker_client)
+    named = {"bigfile": parent, "trimmed": child}
+    shared = {name: rows[image.id]["SharedSize"] for name, image in named.items()}
+    evidence(
+        "shared sizes in bytes",
+        f"/big.bin: {big_file} ({big_file // MIB} MiB); "
+        + ", ".join(f"{name} shares {size}" for name, size in shared.items()),
+    )
+    assert big_file == 5 * MIB
+    # Both count the same layers as shared, the parent's, the 5 MiB file's included (the
+    # child's own layer, a whiteout, is its own).
+    assert shared["bigfile"] == shared["trimmed"] > big_file
 
 
 @pytest.mark.claim("shared-size-containerd-store")
 def test_only_unpacked_layers_count_as_shared_on_the_containerd_store(
-    docker_client, parent_and_child
+    docker_client, parent_and_child, evidence
 ):
     parent, child = parent_and_child
     rows = shared_sizes(docker_client, parent, child)
-    for image in (parent, child):
+    for name, image in (("bigfile", parent), ("trimmed", child)):
         (manifest,) = [m for m in image_manifests(docker_client, image.id) if m["Kind"] == "image"]
         content, unpacked = manifest["Size"]["Content"], manifest["ImageData"]["Size"]["Unpacked"]
         row = rows[image.id]
+        own = row["Size"] - row["SharedSize"]
+        evidence(
+            f"{name}, in bytes",
+            f"size {row['Size']}, shared {row['SharedSize']}, own {own}; compressed content "
+            f"{content} (about {content / 1e6:.1f} MB), unpacked layers {unpacked}",
+        )
         assert row["Size"] == content + unpacked
         assert row["SharedSize"] <= unpacked
-        own = row["Size"] - row["SharedSize"]
         # Its own: all of its compressed content (about 1.1 MB), and none of the rest but
         # the unpacked layers no other image has (the child's whiteout layer).
         assert content <= own <= content + 64 * 1024
