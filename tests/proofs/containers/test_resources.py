@@ -87,10 +87,12 @@ def test_a_process_over_its_cpu_quota_is_throttled(docker_client, busybox, cgrou
 
 @pytest.mark.claim(PRECISE, "proc-shows-the-engines-resources")
 def test_proc_shows_the_engines_memory_and_cpus_despite_limits(
-    docker_client, limited, shared_box, busybox
+    docker_client, containers, shared_box, tmp_path
 ):
+    # tmp_path: where a falsifier puts a /proc/meminfo that shows the limit, as lxcfs does.
     info = docker_client.info()
-    for box in (limited, shared_box):
+    seen = containers(mem_limit="64m", nano_cpus=500_000_000)
+    for box in (seen, shared_box):
         mem_total_kb = int(sh(box, "grep MemTotal /proc/meminfo")[1].split()[1])
         assert mem_total_kb * 1024 == info["MemTotal"]
         assert int(sh(box, "nproc")[1]) == info["NCPU"]
