@@ -110,6 +110,10 @@ class Visit:
 
 
 HEIGHTS = {WIDE: 900, NARROW: 844}
+# Chromium drops the requests in flight when the host's network changes, as it does whenever
+# an engine adds or removes a container's network: such a load is made again, up to LOADS times.
+NETWORK_CHANGED = "net::ERR_NETWORK_CHANGED"
+LOADS = 3
 
 
 @pytest.fixture
@@ -125,22 +129,25 @@ def visit(browser: Browser, site: SiteServer) -> Iterator[Callable[..., Visit]]:
         init_script: str | None = None,
         **options: Any,
     ) -> Visit:
-        context = browser.new_context(
-            color_scheme=palette,  # type: ignore[arg-type]
-            viewport={"width": width, "height": HEIGHTS.get(width, 900)},
-            service_workers="block",
-            **options,
-        )
-        contexts.append(context)
-        context.set_default_timeout(WAIT_MS)
-        context.set_default_navigation_timeout(WAIT_MS)
-        if init_script:
-            context.add_init_script(init_script)
-        page = context.new_page()
-        opened = Visit(page, context)
-        page.on("request", lambda request: opened.requests.append(request))
         url = path if path.startswith("http") else site.url + path
-        opened.response = page.goto(url, wait_until="networkidle")
+        for _ in range(LOADS):
+            context = browser.new_context(
+                color_scheme=palette,  # type: ignore[arg-type]
+                viewport={"width": width, "height": HEIGHTS.get(width, 900)},
+                service_workers="block",
+                **options,
+            )
+            contexts.append(context)
+            context.set_default_timeout(WAIT_MS)
+            context.set_default_navigation_timeout(WAIT_MS)
+            if init_script:
+                context.add_init_script(init_script)
+            page = context.new_page()
+            opened = Visit(page, context)
+            page.on("request", lambda request, o=opened: o.requests.append(request))
+            opened.response = page.goto(url, wait_until="networkidle")
+            if not any(NETWORK_CHANGED in (r.failure or "") for r in opened.requests):
+                break
         return opened
 
     yield open_page

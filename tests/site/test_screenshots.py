@@ -9,6 +9,7 @@ from site_helpers import NARROW, WIDE, html_pages
 
 PALETTES = {"light": "default", "dark": "slate"}
 HEIGHTS: dict[str, int] = {}
+SHOT_MS = 120_000  # a full-page shot of the verification report, tens of screens tall, is slow
 
 
 def name_of(path: str) -> str:
@@ -28,5 +29,5 @@ def test_screenshot(visit, screenshots, metrics, path, palette, width):
         HEIGHTS[f"{name_of(path)} at {width}px"] = height
         metrics.record("page_heights_px", HEIGHTS)
     shot = screenshots / f"{name_of(path)}-{palette}-{width}.png"
-    page.screenshot(path=shot, full_page=True)
+    page.screenshot(path=shot, full_page=True, timeout=SHOT_MS)
     assert shot.stat().st_size > 10_000
