@@ -108,6 +108,69 @@ def container_sizes(docker_client, container) -> tuple[int, int]:
     return sizes["SizeRw"], sizes["SizeRootFs"]
 
 
+@pytest.fixture
+def reader(docker_client, parent_and_child):
+    """A container that read the 5 MiB file, and exited."""
+    parent, _ = parent_and_child
+    container = docker_client.containers.create(parent.id, ["sh", "-c", "cat /big.bin > /dev/null"])
+    try:
+        container.start()
+        assert container.wait(timeout=60)["StatusCode"] == 0
+        yield container
+    finally:
+        container.remove(force=True)
+
+
+def root_mount(docker_client, image_id: str) -> tuple[list[str], str]:
+    """A new container's root filesystem, an overlay mount as /proc/self/mountinfo shows it in
+    the container: its lower directories (top first) and its upper (writable) directory."""
+    line = docker_client.containers.run(
+        image_id, ["grep", " / / ", "/proc/self/mountinfo"], remove=True
+    ).decode()
+    fs_type, _, options = line.split(" - ", 1)[1].split()
+    assert fs_type == "overlay"
+    values = dict(option.split("=", 1) for option in options.split(",") if "=" in option)
+    return values["lowerdir"].split(":"), values["upperdir"]
+
+
+@pytest.mark.claim("containers-use-image-layers-in-place")
+def test_containers_mount_their_images_layers_in_place(
+    docker_client, build, parent_and_child, idle_container, evidence
+):
+    parent, _ = parent_and_child
+    layers = len(parent.attrs["RootFS"]["Layers"])
+    images = (parent.id, parent.id)  # two containers of one image
+    (lower1, upper1), (lower2, upper2) = (root_mount(docker_client, i) for i in images)
+    evidence("two containers' lower directories, top first", f"{lower1}\n{lower2}")
+    # Each container: its own writable directory, its own small layer of the files Docker
+    # adds (/etc/hosts, ...), then the image's layers (on the containerd store, with what the
+    # classic builder left in its snapshots): the same directories for both.
+    assert upper1 != upper2
+    assert lower1[0] != lower2[0]
+    assert len(lower1) > layers
+    assert lower1[1:] == lower2[1:]
+    # A new container's writable layer holds no change.
+    assert not idle_container.diff()
+
+
+@pytest.mark.claim("reading-a-file-copies-nothing")
+def test_reading_a_file_leaves_the_writable_layer_as_it_was(docker_client, idle_container, reader):
+    assert not reader.diff()
+    assert container_sizes(docker_client, reader) == container_sizes(docker_client, idle_container)
+
+
+@pytest.mark.claim("container-sizes-classic-store")
+def test_container_sizes_are_file_bytes_on_the_classic_store(
+    docker_client, parent_and_child, idle_container, reader, evidence
+):
+    parent, _ = parent_and_child
+    for name, container in (("idle", idle_container), ("reader", reader)):
+        writable, whole = container_sizes(docker_client, container)
+        evidence(name, f"writable layer {writable} bytes, whole filesystem {whole} bytes")
+        assert writable == 0
+        assert whole == parent.attrs["Size"]
+
+
 def disk_usage(docker_client) -> dict[str, dict]:
     """`docker system df -v`'s images, by ID. On the containerd image store the engine fails
     the call (a snapshot or a container's layer "not found") when another run's container or
@@ -173,6 +236,18 @@ def test_both_images_count_the_parents_layers_as_shared(docker_client, parent_an
     # Both count the same layers as shared, the parent's, the 5 MiB file's included (the
     # child's own layer, a whiteout, is its own).
     assert shared["bigfile"] == shared["trimmed"] > big_file
+
+
+@pytest.mark.claim("shared-size-classic-store")
+def test_on_the_classic_store_the_child_shares_all_of_its_bytes(
+    docker_client, parent_and_child, evidence
+):
+    parent, child = parent_and_child
+    rows = disk_usage(docker_client)
+    for name, image in (("bigfile", parent), ("trimmed", child)):
+        row = rows[image.id]
+        evidence(name, f"{row['Size']} bytes, of which {row['SharedSize']} shared")
+        assert row["SharedSize"] == row["Size"] == parent.attrs["Size"]
 
 
 @pytest.mark.claim("shared-size-containerd-store")
