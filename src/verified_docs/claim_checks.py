@@ -1,8 +1,9 @@
 """Checks that tie a claim's sentence to its proof, run by the publish build:
 
-- every number a claim states is in its evidence (what its tests captured on some engine, or
-  the engines' own facts such as their versions); numbers inside links (sources, issue
-  numbers) are references, not results;
+- every number a claim states in its prose is in its evidence (what its tests captured on
+  some engine, or the engines' own facts such as their versions); numbers inside links
+  (sources, issue numbers) are references, numbers in code (`busybox:1.35`, `--memory 64m`)
+  are the inputs the snippet shows, and names such as SHA-256 are not quantities;
 - a snippet shown beside a claim (after its sentence, before the next heading, block or claim)
   is one that a proof of the claim runs: its section binds the claim, or a test naming the
   claim read the file.
@@ -16,7 +17,8 @@ from collections import defaultdict
 from verified_docs.document import DOCS, Guide, Include
 from verified_docs.report import Report
 
-NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)*(?![\w])")
+NUMBER = re.compile(r"(?<![\w.-])\d+(?:\.\d+)*(?![\w])")
+CODE_SPAN = re.compile(r"(`+).+?\1")
 MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\([^)]*\)")
 HTML_TAG = re.compile(r"<[^>]+>")
 
@@ -29,7 +31,8 @@ def numbers_in(text: str) -> set[str]:
 
 def stated_numbers(claim_text: str) -> set[str]:
     """The numbers a claim's sentence states itself (not inside links or tags)."""
-    return set(NUMBER.findall(HTML_TAG.sub("", MARKDOWN_LINK.sub("", claim_text))))
+    prose = CODE_SPAN.sub("", MARKDOWN_LINK.sub("", claim_text))
+    return set(NUMBER.findall(HTML_TAG.sub("", prose)))
 
 
 def evidence_text(report: Report, claim_id: str) -> str:

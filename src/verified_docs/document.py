@@ -48,6 +48,8 @@ CLAIM = re.compile(
 CLAIM_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
 INLINE_CODE = re.compile(r"(`+).+?\1")
+LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+\.)\s")
+ADMONITION = re.compile(r"^\s*(?:!!!|\?\?\?\+?)\s")  # its title line is no statement
 VARIANT = re.compile(r"^\[on (?P<engines>[\w.+-]+(?:, [\w.+-]+)*)\]$")  # engines' own output
 EXPECTED_PRINT = re.compile(r"^# >(?: (?P<text>.*))?$")  # a Python snippet's expected output
 RUNNABLE = {".console": "transcript", ".py": "python"}
@@ -198,9 +200,11 @@ def parse_page(text: str, page: str) -> Page:
         if opened := FENCE.match(line):
             fence = (number, opened)
             continue
-        if not line.strip():
+        if not line.strip() or ADMONITION.match(line):
             paragraph_start = number
             continue
+        if LIST_ITEM.match(line):  # a list item's statement starts with the item
+            paragraph_start = index
         prose = INLINE_CODE.sub("", line)
         links += [(number, match["target"]) for match in LINK.finditer(prose)]
         for match in CLAIM.finditer(prose):
@@ -215,6 +219,7 @@ def parse_page(text: str, page: str) -> Page:
             ).strip()
             scope = tuple((match["engines"] or "").split())
             claims.append(Claim(claim_id, page, number, statement, scope))
+            paragraph_start = number  # the next statement starts after the marker
     return Page(page, lines, tuple(claims), tuple(includes), tuple(blocks), tuple(links))
 
 
