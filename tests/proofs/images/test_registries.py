@@ -3,15 +3,18 @@
 import contextlib
 import gzip
 import hashlib
+import io
 import json
 import re
 import subprocess
+import tarfile
 import urllib.error
 import urllib.request
 import uuid
 
 import pytest
 from docker.errors import ImageNotFound
+from docker.models.images import Image
 
 from ..registry import Registry
 
@@ -23,6 +26,10 @@ ANY_MANIFEST = f"{IMAGE_MANIFESTS}, {OCI_INDEX}"
 GZIP_LAYERS = {
     "application/vnd.docker.image.rootfs.diff.tar.gzip",
     "application/vnd.oci.image.layer.v1.tar+gzip",
+}
+PLAIN_LAYERS = {
+    "application/vnd.docker.image.rootfs.diff.tar",
+    "application/vnd.oci.image.layer.v1.tar",
 }
 ATTESTATION = "attestation-manifest"  # BuildKit's vnd.docker.reference.type annotation
 
@@ -166,6 +173,89 @@ def test_the_registry_holds_a_manifest_a_config_and_compressed_layers(
             assert blob[:2] == b"\x1f\x8b"  # gzip
             assert sha256(blob) == layer["digest"]
             assert sha256(gzip.decompress(blob)) == diff_id
+
+
+def tar(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def load_plain_archive(client, reference: str) -> tuple[Image, bytes]:
+    """Load an archive in the classic `docker save` format (manifest.json, the config,
+    <dir>/layer.tar), made here with one uncompressed layer; return the image and the layer."""
+    layer = tar({"id.txt": f"{uuid.uuid4().hex}\n".encode()})
+    diff_id = sha256(layer)
+    config = json.dumps(
+        {
+            "architecture": client.version()["Arch"],
+            "os": "linux",
+            "config": {"Cmd": ["cat", "/id.txt"]},
+            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+            "history": [{"created_by": "a layer made by the test, uncompressed"}],
+        }
+    ).encode()
+    config_file = sha256(config).removeprefix("sha256:") + ".json"
+    layer_file = diff_id.removeprefix("sha256:") + "/layer.tar"
+    manifest = [{"Config": config_file, "RepoTags": [reference], "Layers": [layer_file]}]
+    archive = tar(
+        {"manifest.json": json.dumps(manifest).encode(), config_file: config, layer_file: layer}
+    )
+    (image,) = client.images.load(archive)
+    assert image.attrs["RootFS"]["Layers"] == [diff_id]
+    return image, layer
+
+
+def pushed_layers(client, registry: Registry, image: Image, name: str) -> list[tuple[dict, bytes]]:
+    """Push the image as <registry>/<name>:1; the layers its manifest lists, with their blobs."""
+    repository = f"{registry.address}/{name}"
+    image.tag(repository, "1")
+    push(client, repository, "1")
+    body, _ = fetch(registry, f"/v2/{name}/manifests/1", ANY_MANIFEST)
+    manifest = image_manifest(registry, name, json.loads(body))
+    layers = []
+    for layer in manifest["layers"]:
+        blob, _ = fetch(registry, f"/v2/{name}/blobs/{layer['digest']}")
+        assert sha256(blob) == layer["digest"]
+        layers.append((layer, blob))
+    return layers
+
+
+@pytest.mark.claim("registry-stores-compressed-layers")
+def test_the_classic_store_compresses_a_loaded_plain_layer_as_it_pushes(
+    docker_client, registry, registry_images
+):
+    reference = f"{registry.address}/docs/loaded-plain:0"
+    image, plain = load_plain_archive(docker_client, reference)
+    ((layer, blob),) = pushed_layers(docker_client, registry, image, "docs/loaded-plain")
+    assert layer["mediaType"] in GZIP_LAYERS
+    assert blob[:2] == b"\x1f\x8b"  # gzip
+    assert layer["digest"] != sha256(plain) == image.attrs["RootFS"]["Layers"][0]
+    assert gzip.decompress(blob) == plain
+
+
+@pytest.mark.claim("containerd-push-sends-layers-as-stored")
+def test_the_containerd_store_pushes_each_layer_as_it_keeps_it(
+    docker_client, registry, build, registry_images
+):
+    built = build(f"FROM busybox:1.35\nRUN echo {uuid.uuid4().hex} > /id.txt\n")
+    loaded, plain = load_plain_archive(docker_client, f"{registry.address}/docs/loaded:0")
+    for source, image in (("built", built), ("loaded", loaded)):
+        diff_ids = image.attrs["RootFS"]["Layers"]
+        layers = pushed_layers(docker_client, registry, image, f"docs/as-stored-{source}")
+        assert len(layers) == len(diff_ids)
+        for (layer, blob), diff_id in zip(layers, diff_ids, strict=True):
+            if source == "built":  # gzip, as BuildKit or the builder stored it
+                assert layer["mediaType"] in GZIP_LAYERS
+                assert layer["digest"] != diff_id == sha256(gzip.decompress(blob))
+            else:  # the tar the archive held, byte for byte
+                assert layer["mediaType"] in PLAIN_LAYERS
+                assert layer["digest"] == diff_id
+                assert blob == plain
 
 
 @pytest.mark.claim("image-id-is-not-repo-digest")
