@@ -225,3 +225,10 @@ def test_diagrams_are_legible_on_a_phone(visit, path):
     for number, diagram in enumerate(diagrams, start=1):
         assert diagram["scale"] >= 0.74, f"diagram {number} shown at {diagram['scale']:.2f}"
         assert not diagram["overlaps"], f"diagram {number}: labels overlap: {diagram['overlaps']}"
+
+
+def test_the_cheat_sheet_prints_on_one_a4_page(visit):
+    page = visit("cheat-sheet/").page
+    pdf = page.pdf(format="A4", print_background=False)  # the print stylesheet's own margins
+    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+    assert pages == 1, f"the cheat sheet prints on {pages} A4 pages"
