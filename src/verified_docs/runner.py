@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -76,6 +76,50 @@ def replace_tokens(text: str, mapping: Mapping[str, str], *, after_slash: bool =
         pattern = rf"(?<![\w.-]){not_in_path}{re.escape(old)}(?![\w-])"
         text = re.sub(pattern, mapping[old], text)
     return text
+
+
+# A docker CLI table's header: words in capitals, columns at least two spaces apart; the CLI
+# pads each column to its widest cell plus 3 spaces, and to at least 10 (text/tabwriter).
+TABLE_HEADER = re.compile(r"[A-Z][A-Z ]*[A-Z](?:  +[A-Z][A-Z ]*[A-Z])+")
+TABLE_MIN_WIDTH, TABLE_PADDING = 10, 3
+
+
+def map_tables(raw: str, map_text: Callable[[str], str]) -> str:
+    """`map_text` on every line of a command's output; in a table (a header of capitals, then
+    the rows that fit its columns), on each cell, padding the columns again as the CLI would,
+    so that a run's longer names mapped back keep the table aligned."""
+    lines = raw.split("\n")
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        header = lines[index]
+        if not TABLE_HEADER.fullmatch(header.rstrip()):
+            out.append(map_text(header))
+            index += 1
+            continue
+        starts = [m.start() for m in re.finditer(r"(?:^|(?<=  ))\S", header)]
+        end = index + 1
+        while (
+            end < len(lines)
+            and lines[end].strip()
+            and all(
+                len(lines[end]) <= start or lines[end][start - 1] == " " for start in starts[1:]
+            )
+        ):
+            end += 1
+        bounds = list(zip(starts, [*starts[1:], None], strict=True))
+        rows = [[map_text(row[a:b].rstrip()) for a, b in bounds] for row in lines[index:end]]
+        widths = [
+            max(TABLE_MIN_WIDTH, max(len(row[column]) for row in rows) + TABLE_PADDING)
+            for column in range(len(starts))
+        ]
+        out += [
+            "".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False))
+            + row[-1]
+            for row in rows
+        ]
+        index = end
+    return "\n".join(out)
 
 
 def map_file(name: str, text: str, mapping: Mapping[str, str]) -> str:
@@ -273,7 +317,9 @@ def run_snippet(
                         "was killed"
                     ) from None
                 # The run's names are unique, so they are mapped back wherever they appear.
-                printed = transcripts.as_printed(replace_tokens(raw, reverse, after_slash=True))
+                printed = transcripts.as_printed(
+                    map_tables(raw, lambda text: replace_tokens(text, reverse, after_slash=True))
+                )
                 evidence.extend(transcripts.render(step, transcripts.normalise(printed), exit_code))
                 shown.append(
                     {

@@ -58,3 +58,19 @@ def test_a_variant_named_twice_names_the_file_and_line(tmp_path):
         transcripts.TranscriptSyntaxError, match=r"t.console:4: a second \[on 26.1\]"
     ):
         transcripts.parse_transcript(path)
+
+
+def test_names_mapped_back_in_a_table_keep_its_columns_aligned():
+    from verified_docs.runner import map_tables
+
+    raw = (
+        "REPOSITORY         TAG       IMAGE ID       SIZE\n"
+        "greeter-1a2b3c4d   latest    0123456789ab   1.98MB\n"
+        "Untagged: greeter-1a2b3c4d:latest"
+    )
+    mapped = map_tables(raw, lambda text: text.replace("greeter-1a2b3c4d", "greeter"))
+    assert mapped.split("\n") == [
+        "REPOSITORY   TAG       IMAGE ID       SIZE",
+        "greeter      latest    0123456789ab   1.98MB",
+        "Untagged: greeter:latest",
+    ]
