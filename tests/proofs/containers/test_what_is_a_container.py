@@ -138,6 +138,41 @@ def test_the_engine_knows_the_seven_states_and_refuses_others(docker_client):
     assert refused.value.status_code == 400
 
 
+def states_seen(box: Container, seconds: float) -> set[str]:
+    """The states a container passes through in the next few seconds (polled)."""
+    seen: set[str] = set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        box.reload()
+        seen.add(box.status)
+        time.sleep(0.05)
+    return seen
+
+
+@pytest.mark.claim("container-states")
+def test_a_container_goes_through_its_states(containers):
+    box = containers(start=False)
+    assert box.status == "created"
+    box.start()
+    box.reload()
+    assert box.status == "running"
+    box.pause()
+    box.reload()
+    assert box.status == "paused"  # frozen, not ended: unpaused, the same process runs on
+    pid = box.attrs["State"]["Pid"]
+    box.unpause()
+    box.reload()
+    assert (box.status, box.attrs["State"]["Pid"]) == ("running", pid)
+    box.kill()
+    box.wait(timeout=30)
+    box.reload()
+    assert box.status == "exited"
+    # A command that keeps failing under a restart policy: between its runs the engine waits
+    # (100 ms, then twice as long each time), and the container is `restarting`.
+    failing = containers(["false"], restart_policy={"Name": "always"})
+    assert "restarting" in states_seen(failing, 5)
+
+
 def signal_and_exit(
     client: docker.DockerClient, box: Container, since: int
 ) -> tuple[list[str], int]:
