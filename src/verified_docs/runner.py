@@ -108,7 +108,12 @@ def map_tables(raw: str, map_text: Callable[[str], str]) -> str:
         ):
             end += 1
         bounds = list(zip(starts, [*starts[1:], None], strict=True))
-        rows = [[map_text(row[a:b].rstrip()) for a, b in bounds] for row in lines[index:end]]
+        cells = [[row[a:b].rstrip() for a, b in bounds] for row in lines[index:end]]
+        rows = [[map_text(cell) for cell in row] for row in cells]
+        if rows == cells:  # nothing renamed: the table stays as printed (ps right-aligns PIDs)
+            out += lines[index:end]
+            index = end
+            continue
         widths = [
             max(TABLE_MIN_WIDTH, max(len(row[column]) for row in rows) + TABLE_PADDING)
             for column in range(len(starts))

@@ -103,7 +103,11 @@ def provision_busybox(client: docker.DockerClient, dockerfile: Path) -> BaseImag
         with tempfile.TemporaryDirectory() as context:
             shutil.copy2(dockerfile, context)
             busybox_rootfs(Path(context, "rootfs"))
-            built = DockerImage(path=context, tag=local_ref, clean_up=False, labels=LABELS)
+            # No cache: identical builds would share one image, which a parallel run's
+            # clean-up can delete from under this build's cache ("failed to get digest").
+            built = DockerImage(
+                path=context, tag=local_ref, clean_up=False, labels=LABELS, no_cache=True
+            )
             built.build()
             image_id = built.get_wrapped_image().id
         how = (

@@ -74,3 +74,10 @@ def test_names_mapped_back_in_a_table_keep_its_columns_aligned():
         "greeter      latest    0123456789ab   1.98MB",
         "Untagged: greeter:latest",
     ]
+
+
+def test_a_table_without_renamed_names_stays_as_printed():
+    from verified_docs.runner import map_tables
+
+    raw = "PID   COMMAND\n    1 sleep 300\n   12 ps -o pid,args"
+    assert map_tables(raw, lambda text: text.replace("greeter-1a2b3c4d", "greeter")) == raw
