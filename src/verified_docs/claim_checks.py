@@ -17,7 +17,7 @@ from collections import defaultdict
 from verified_docs.document import DOCS, Guide, Include
 from verified_docs.report import Report
 
-NUMBER = re.compile(r"(?<![\w.-])\d+(?:\.\d+)*(?![\w])")
+NUMBER = re.compile(r"(?<![\w.,-])\d{1,3}(?:,\d{3})+(?![\w,])|(?<![\w.,-])\d+(?:\.\d+)*(?![\w])")
 CODE_SPAN = re.compile(r"(`+).+?\1")
 MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\([^)]*\)")
 HTML_TAG = re.compile(r"<[^>]+>")
@@ -32,7 +32,7 @@ def numbers_in(text: str) -> set[str]:
 def stated_numbers(claim_text: str) -> set[str]:
     """The numbers a claim's sentence states itself (not inside links or tags)."""
     prose = CODE_SPAN.sub("", MARKDOWN_LINK.sub("", claim_text))
-    return set(NUMBER.findall(HTML_TAG.sub("", prose)))
+    return {n.replace(",", "") for n in NUMBER.findall(HTML_TAG.sub("", prose))}
 
 
 def evidence_text(report: Report, claim_id: str) -> str:

@@ -79,9 +79,12 @@ def test_memory_limit_is_the_cgroups_limit(limited, cgroup_version, busybox):
 
 
 @pytest.mark.claim(PRECISE, "cpu-limit-is-a-cfs-quota")
-def test_cpus_limit_is_a_cfs_quota_per_period(limited, cgroup_version, busybox):
-    assert limited.attrs["HostConfig"]["NanoCpus"] == 500_000_000
-    assert read_cgroup(limited, cgroup_version, "cpu") == ["50000", "100000"]
+def test_cpus_limit_is_a_cfs_quota_per_period(limited, cgroup_version, busybox, evidence):
+    nano_cpus = limited.attrs["HostConfig"]["NanoCpus"]
+    quota_and_period = read_cgroup(limited, cgroup_version, "cpu")
+    evidence("NanoCpus; CFS quota and period (µs)", f"{nano_cpus}; {' '.join(quota_and_period)}")
+    assert nano_cpus == 500_000_000
+    assert quota_and_period == ["50000", "100000"]
 
 
 @pytest.mark.claim(PRECISE, "cpu-limit-is-a-cfs-quota")
