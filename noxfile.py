@@ -103,7 +103,8 @@ def reliability(session: nox.Session) -> None:
 
 @nox.session
 def mutation(session: nox.Session) -> None:
-    """Falsify each claim's proof in turn and require the suite to catch it (needs a report)."""
+    """Each claim's falsifiers on every engine of its scope, and the output-line baseline: every
+    one must make the claim's proofs fail (needs a report; `-- --list` shows what would run)."""
     install(session, "test")
     check_mutations(session, *session.posargs)
 
@@ -182,7 +183,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite on the engine matrix: unit, engine recovery, proofs, reliability,
-    mutation check, strict build, site checks."""
+    strict build, site checks. The falsifiers run apart (`nox -s mutation`, CI's engine jobs)."""
     install(session, "test")
     start_engines(session)
     if os.environ.get("CI") and not shutil.which("docker"):
@@ -191,7 +192,6 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "tests/engines")
     run_proofs(session)
     run_reliability(session)
-    check_mutations(session)
     build_site(session)
     check_site(session)
 
