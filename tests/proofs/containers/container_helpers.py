@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 
+import docker
 from docker.errors import NotFound
 from docker.models.containers import Container
 
@@ -33,3 +34,18 @@ def wait_for_command(container: Container, command: str = "sleep", timeout: floa
         if time.monotonic() > deadline:
             raise TimeoutError(f"{command} did not start in {container.name}: {names}")
         time.sleep(0.1)
+
+
+def signal_and_exit(
+    client: docker.DockerClient, box: Container, since: int
+) -> tuple[list[str], int]:
+    """The signals the engine sent the container since `since` (its `kill` events, in order)
+    and its exit code."""
+    code = box.wait(timeout=30)["StatusCode"]
+    events = client.events(
+        since=since,
+        until=int(time.time()) + 1,
+        filters={"container": box.id, "event": "kill"},
+        decode=True,
+    )
+    return [e["Actor"]["Attributes"]["signal"] for e in events], code

@@ -128,6 +128,7 @@ def test_the_hostname_is_the_short_id(pair, busybox):
 @pytest.mark.claim("own-ipc-namespace")
 def test_shared_memory_is_private_by_default(pair, busybox):
     left, right = pair
+    assert [box.attrs["HostConfig"]["IpcMode"] for box in pair] == ["private", "private"]
     name = f"/dev/shm/{uuid.uuid4().hex[:8]}"
     assert sh_once(left, f"echo x > {name}")[0] == 0
     assert sh_once(right, f"test -e {name}")[0] == 1

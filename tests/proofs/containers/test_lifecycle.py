@@ -6,7 +6,7 @@ import time
 import docker
 import pytest
 
-from .container_helpers import LONG_SLEEP, remove_quietly, sh, wait_for_command
+from .container_helpers import LONG_SLEEP, remove_quietly, sh, signal_and_exit, wait_for_command
 
 INDEPENDENT = "lifecycle-independent-unless-shared"
 DEFAULT_GRACE = "stop-sends-sigterm-then-sigkill-after-grace-period"
@@ -79,16 +79,23 @@ def test_lifecycle_of_one_container_leaves_another_alone_and_restart_keeps_the_l
     assert docker_client.images.get(busybox).id == other.image.id  # the image is still there
 
 
-@pytest.mark.claim(DEFAULT_GRACE, "containers-share-the-engines-kernel")
-def test_stop_waits_the_grace_period_then_kills_a_pid_1_that_ignores_sigterm(containers, measure):
+@pytest.mark.claim(
+    DEFAULT_GRACE, "containers-share-the-engines-kernel", "killed-container-exits-137"
+)
+def test_stop_waits_the_grace_period_then_kills_a_pid_1_that_ignores_sigterm(
+    docker_client, containers, measure
+):
     box = containers()
     assert box.attrs["Config"].get("StopSignal") in (None, "", "SIGTERM")
+    wait_for_command(box)
+    since = int(time.time()) - 1
     started = time.monotonic()
     box.stop(timeout=1)
     seconds = time.monotonic() - started
     measure("stop-ignoring-sigterm", round(seconds, 1), "s")
-    assert seconds >= 1
-    assert box.wait(timeout=30)["StatusCode"] == 137
+    assert 1 <= seconds < 5  # the 1 s grace period, then the kill
+    # SIGTERM (15) first, SIGKILL (9) after the grace period: the engine's kill events.
+    assert signal_and_exit(docker_client, box, since) == (["15", "9"], 137)
 
 
 @pytest.mark.claim(DEFAULT_GRACE)
@@ -97,11 +104,19 @@ def test_stop_sends_the_stop_signal_and_waits_the_stop_timeout(docker_client, co
     script = 'trap "exit 15" TERM; trap "exit 10" USR1; sleep 300 & wait'
     by_default = containers(["sh", "-c", script])
     by_option = containers(["sh", "-c", script], stop_signal="SIGUSR1")
-    for box in (by_default, by_option):
-        wait_for_command(box)  # the traps are set
-        box.stop(timeout=5)
-    assert by_default.wait(timeout=30)["StatusCode"] == 15
-    assert by_option.wait(timeout=30)["StatusCode"] == 10
+    # An image whose STOPSIGNAL is SIGUSR1: the trap container committed with that instruction.
+    stop_signal_image = by_default.commit(changes=["STOPSIGNAL SIGUSR1"])
+    by_image = docker_client.containers.run(stop_signal_image.id, detach=True)
+    try:
+        for box in (by_default, by_option, by_image):
+            wait_for_command(box)  # the traps are set
+            box.stop(timeout=5)
+        assert by_default.wait(timeout=30)["StatusCode"] == 15
+        assert by_option.wait(timeout=30)["StatusCode"] == 10
+        assert by_image.wait(timeout=30)["StatusCode"] == 10
+    finally:
+        remove_quietly(by_image)
+        docker_client.images.remove(stop_signal_image.id, force=True)
     # Without -t, the container's --stop-timeout is the grace period (2 s, not 10).
     created = docker_client.api.create_container(busybox, LONG_SLEEP, stop_timeout=2)
     patient = docker_client.containers.get(created["Id"])

@@ -8,7 +8,7 @@ import docker
 import pytest
 from docker.models.containers import Container
 
-from .container_helpers import sh, wait_for_command
+from .container_helpers import sh, signal_and_exit, wait_for_command
 
 OBJECT = "container-is-an-instance-with-state"
 
@@ -171,20 +171,6 @@ def test_a_container_goes_through_its_states(containers):
     # (100 ms, then twice as long each time), and the container is `restarting`.
     failing = containers(["false"], restart_policy={"Name": "always"})
     assert "restarting" in states_seen(failing, 5)
-
-
-def signal_and_exit(
-    client: docker.DockerClient, box: Container, since: int
-) -> tuple[list[str], int]:
-    """The signals the engine sent the container (its `kill` events) and its exit code."""
-    code = box.wait(timeout=30)["StatusCode"]
-    events = client.events(
-        since=since,
-        until=int(time.time()) + 1,
-        filters={"container": box.id, "event": "kill"},
-        decode=True,
-    )
-    return [e["Actor"]["Attributes"]["signal"] for e in events], code
 
 
 @pytest.mark.claim("killed-container-exits-137", "sigterm-under-init-exits-143")

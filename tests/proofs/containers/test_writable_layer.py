@@ -229,6 +229,13 @@ def test_commit_keeps_the_layer_and_config_but_not_the_volume(docker_client, bus
             docker_client.images.remove(name)  # by its name: never the base image by its ID
 
 
+def holds(client: docker.DockerClient, image: str, volume_name: str, token: str) -> bool:
+    """Whether the volume's file `t` reads `token` (other tests may make volumes meanwhile)."""
+    mount = {volume_name: {"bind": "/v", "mode": "ro"}}
+    out = client.containers.run(image, "cat /v/t", volumes=mount, remove=True, stderr=False)
+    return bool(out.decode().strip() == token)
+
+
 @pytest.mark.claim("sdk-volumes-argument-declares-image-volumes")
 def test_committing_a_container_made_with_sdk_volumes_declares_a_volume(
     docker_client, busybox, volume
@@ -252,6 +259,17 @@ def test_committing_a_container_made_with_sdk_volumes_declares_a_volume(
         anonymous = leftover.attrs["Mounts"][0]["Name"]
         leftover.remove()
         docker_client.volumes.get(anonymous).remove()  # still there; and now cleaned up
+        # So does the SDK's run(..., remove=True): the container is gone, its volume is not.
+        token = uuid.uuid4().hex
+        before = {v.name for v in docker_client.volumes.list()}
+        docker_client.containers.run(snapshot.id, f"sh -c 'echo {token} > /data/t'", remove=True)
+        left_behind = [
+            name
+            for name in {v.name for v in docker_client.volumes.list()} - before
+            if holds(docker_client, busybox, name, token)
+        ]
+        assert len(left_behind) == 1
+        docker_client.volumes.get(left_behind[0]).remove()
     finally:
         box.remove(force=True)
         if snapshot is not None:
