@@ -1,7 +1,10 @@
 """Proofs for docs/containers/lifecycle.md."""
 
+import io
+import json
 import threading
 import time
+import uuid
 
 import docker
 import pytest
@@ -104,8 +107,11 @@ def test_stop_sends_the_stop_signal_and_waits_the_stop_timeout(docker_client, co
     script = 'trap "exit 15" TERM; trap "exit 10" USR1; sleep 300 & wait'
     by_default = containers(["sh", "-c", script])
     by_option = containers(["sh", "-c", script], stop_signal="SIGUSR1")
-    # An image whose STOPSIGNAL is SIGUSR1: the trap container committed with that instruction.
-    stop_signal_image = by_default.commit(changes=["STOPSIGNAL SIGUSR1"])
+    # An image whose STOPSIGNAL is SIGUSR1 (20.10's commit refuses STOPSIGNAL: a build).
+    dockerfile = f'FROM {busybox}\nSTOPSIGNAL SIGUSR1\nCMD ["sh", "-c", {json.dumps(script)}]\n'
+    stop_signal_image, _ = docker_client.images.build(
+        fileobj=io.BytesIO(dockerfile.encode()), tag=f"stopsignal-{uuid.uuid4().hex[:8]}", rm=True
+    )
     by_image = docker_client.containers.run(stop_signal_image.id, detach=True)
     try:
         for box in (by_default, by_option, by_image):
