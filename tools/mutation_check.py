@@ -270,6 +270,22 @@ def rounds(jobs: list[Job], report: Report) -> list[list[Job]]:
     return [members for members, _ in packed]
 
 
+def outcomes(output: str, tests: list[str]) -> tuple[set[str], set[str]]:
+    """The tests that failed and those that errored, from pytest's short summary lines
+    (`FAILED <node id> - <reason>`; a node ID may hold spaces, so the known IDs are matched)."""
+
+    def marked(word: str) -> set[str]:
+        lines = [line for line in output.splitlines() if line.startswith(f"{word} ")]
+        return {
+            t
+            for t in tests
+            for line in lines
+            if line == f"{word} {t}" or line.startswith(f"{word} {t} - ")
+        }
+
+    return marked("FAILED"), marked("ERROR")
+
+
 def run_round(jobs: list[Job], engine: Engine | None) -> list[tuple[str, str]]:
     """Apply the round's edits to one copy, run their tests once; a result per job: caught when
     one of its tests failed, missed when they passed, broken when they could not run."""
@@ -295,8 +311,7 @@ def run_round(jobs: list[Job], engine: Engine | None) -> list[tuple[str, str]]:
             output = done.stdout + done.stderr
         except subprocess.TimeoutExpired:
             output, done = f"no result in {TIMEOUT} s", None
-    failed = {line.split()[1] for line in output.splitlines() if line.startswith("FAILED ")}
-    errors = {line.split()[1] for line in output.splitlines() if line.startswith("ERROR ")}
+    failed, errors = outcomes(output, tests)
     results: list[tuple[str, str]] = []
     for index, job in enumerate(jobs):
         if index in applied:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import pytest
 
 from verified_docs.document import Guide
@@ -12,6 +15,8 @@ from verified_docs.falsifiers import (
     falsifier_problems,
     load_falsifiers,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 DECLARED = """
 [[falsifier]]
@@ -57,3 +62,20 @@ def test_a_falsifier_of_another_page_or_of_nothing_is_named(tmp_path):
     ]
     with pytest.raises(FalsifierError, match="has no 'docker run --rm'"):
         falsifiers[0].apply(root)
+
+
+def test_the_mutation_check_reads_failures_of_test_ids_with_spaces():
+    spec = importlib.util.spec_from_file_location(
+        "mutation_check", ROOT / "tools/mutation_check.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    spaced = "tests/proofs/x.py::test_history[classic builder]"
+    plain = "tests/proofs/x.py::test_plain"
+    output = f"FAILED {spaced} - AssertionError: 2 != 3\nERROR {plain}\n1 failed, 1 error"
+    assert tool.outcomes(output, [spaced, plain, "tests/proofs/x.py::test_other"]) == (
+        {spaced},
+        {plain},
+    )
