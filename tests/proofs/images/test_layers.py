@@ -153,6 +153,28 @@ def test_containers_mount_their_images_layers_in_place(
     assert not idle_container.diff()
 
 
+@pytest.mark.claim("child-image-extends-parent-layers", "shared-layers-stored-once")
+def test_a_child_image_uses_its_parents_layer_directories(
+    docker_client, parent_and_child, evidence
+):
+    parent, child = parent_and_child
+    lower_parent, _ = root_mount(docker_client, parent.id)
+    lower_child, _ = root_mount(docker_client, child.id)
+    evidence(
+        "lower directories, top first, of a container of each image",
+        f"bigfile: {lower_parent}\ntrimmed: {lower_child}",
+    )
+    # Below a container's own small layer of the files Docker adds (/etc/hosts, ...), come its
+    # image's layers (on the containerd store, with what the classic builder left in its
+    # snapshots). The child's stack ends in the very directories of the parent's: the
+    # parent's layers, stored once on disk, not copied. Above them, the child's own layer.
+    parents = lower_parent[1:]
+    assert lower_child[-len(parents) :] == parents
+    own = lower_child[1 : -len(parents)]
+    assert own
+    assert not set(own) & set(lower_parent)
+
+
 @pytest.mark.claim("reading-a-file-copies-nothing")
 def test_reading_a_file_leaves_the_writable_layer_as_it_was(docker_client, idle_container, reader):
     assert not reader.diff()
