@@ -5,6 +5,7 @@ import io
 import json
 import os
 import tarfile
+import uuid
 
 import pytest
 from docker.errors import BuildError
@@ -139,12 +140,17 @@ def test_only_the_filesystem_instructions_add_a_layer(builder, build, buildkit, 
 
 
 @pytest.mark.claim("history-format-by-builder")
-def test_each_builder_records_the_steps_in_its_own_format(build, buildkit, snippet_dir):
+@pytest.mark.parametrize("example", ["page", "every-instruction"])
+def test_each_builder_records_the_steps_in_its_own_format(example, build, buildkit, snippet_dir):
+    """The page's Dockerfile, and one with every instruction the page names (ADD among them)."""
     dockerfile, files = instructions(snippet_dir)
+    if example == "every-instruction":
+        dockerfile = "FROM busybox:1.35\n" + "".join(f"{step}\n" for step, _ in STEPS)
     steps = steps_of(dockerfile)
     classic = build(dockerfile, files=files)
     modern, _ = buildkit(dockerfile, files=files)
     # The same number of entries, in the same order (oldest first here).
+    assert len(classic.history()) == len(modern.history())
     old = classic.history()[: len(steps)][::-1]
     new = modern.history()[: len(steps)][::-1]
     for step, by_classic, by_buildkit in zip(steps, old, new, strict=True):
@@ -163,6 +169,18 @@ def test_each_builder_records_the_steps_in_its_own_format(build, buildkit, snipp
         assert created.split()[0] == keyword, by_buildkit
         assert created.endswith(" # buildkit") == (keyword in ("RUN", "COPY", "ADD")), created
         assert by_buildkit["Comment"] == "buildkit.dockerfile.v0", by_buildkit
+
+
+@pytest.mark.claim("history-records-each-instruction")
+def test_only_the_classic_builder_records_onbuild_in_the_history(build, buildkit, base):
+    dockerfile = "FROM busybox:1.35\nONBUILD RUN true\n"
+    classic = build(dockerfile)
+    modern, _ = buildkit(dockerfile)
+    assert len(classic.history()) == len(base.history()) + 1
+    assert classic.history()[0]["CreatedBy"].endswith("ONBUILD RUN true"), classic.history()[0]
+    assert len(modern.history()) == len(base.history())  # BuildKit: no entry
+    # Both keep the trigger, in the configuration.
+    assert classic.attrs["Config"]["OnBuild"] == modern.attrs["Config"]["OnBuild"] == ["RUN true"]
 
 
 @pytest.mark.claim("history-size-classic-store")
@@ -259,6 +277,29 @@ def test_each_builder_reuses_its_cache_until_a_copied_file_changes(
     assert before[1] != after[1]  # the RUN after the COPY ran again
 
 
+@pytest.mark.claim("timestamp-change-keeps-cache")
+@BUILDERS
+def test_the_cache_compares_the_mode_and_with_the_sdk_the_owner(
+    builder, build, buildkit, make_context, tmp_path, snippet_dir
+):
+    """As root: the test gives message.txt another owner."""
+    context = cache_context(make_context, tmp_path, snippet_dir)
+    message = context / "message.txt"
+    os.chmod(message, 0o644)
+
+    def rebuild():
+        return fingerprint(build_with(builder, build, buildkit, context=context))
+
+    first = rebuild()
+    os.chmod(message, 0o600)
+    assert rebuild() != first  # the COPY, and the steps after it, ran again
+    os.chmod(message, 0o644)
+    assert rebuild() == first  # the first build's mode again: all from the cache
+    os.chown(message, 1000, 1000)
+    # The SDK's build context records each file's owner; BuildKit's cache doesn't compare it.
+    assert (rebuild() != first) == (builder == "classic")
+
+
 @pytest.mark.claim("unchanged-build-keeps-image-id")
 @BUILDERS
 def test_an_unchanged_rebuild_is_the_same_image_on_the_classic_store(
@@ -323,6 +364,29 @@ def test_a_cached_buildkit_rebuild_gets_a_new_id_on_the_containerd_store(
 # -- Multi-stage builds -------------------------------------------------------------------------
 
 
+TOOL_DIRECTORIES = {"usr", "usr/local", "usr/local/bin"}
+
+
+@pytest.mark.claim("multi-stage-final-image-has-only-copied-files")
+@BUILDERS
+def test_a_multi_stage_image_holds_only_what_its_final_stage_copies(
+    builder, build, buildkit, base, engine, snippet_dir
+):
+    dockerfile = (snippet_dir("images/building/multi-stage") / "Dockerfile").read_text()
+    image = build_with(builder, build, buildkit, dockerfile)
+    assert made_by(image) == builder
+    assert added_layers(image, base) == 1
+    _, layers = saved(image)
+    # The one new layer: the copied tool and the directories above it, nothing else.
+    assert set(layers[-1]) == TOOL_DIRECTORIES | {"usr/local/bin/tool"}, sorted(layers[-1])
+    tool = layers[-1]["usr/local/bin/tool"].size
+    added = image.attrs["Size"] - base.attrs["Size"]
+    if engine["image_store"] == "classic":
+        assert added == tool == 37
+    else:  # the compressed layer, its manifest and configuration: measured 1.5 KB
+        assert tool < added < 2048, added
+
+
 UNUSED_STAGE_FAILS = """\
 FROM busybox:1.35 AS broken
 RUN echo "the unused stage is being built" && exit 3
@@ -338,6 +402,30 @@ def test_classic_builder_builds_a_stage_nothing_uses(build):
         build(UNUSED_STAGE_FAILS)
     log = "".join(str(entry.get("stream", "")) for entry in failed.value.build_log)
     assert "the unused stage is being built" in log
+    # In order: the first stage failed, so the final stage's step never started.
+    assert "RUN echo ok" not in log
+
+
+STAGE_AFTER_TARGET_FAILS = """\
+FROM busybox:1.35 AS wanted
+RUN echo ok > /result
+
+FROM busybox:1.35 AS later
+RUN echo "the stage after the target is being built" && exit 3
+"""
+
+
+@pytest.mark.claim("classic-builder-builds-every-stage")
+def test_classic_builder_builds_no_stage_after_the_target(docker_client, make_context, tmp_path):
+    context = make_context(tmp_path, STAGE_AFTER_TARGET_FAILS)
+    tag = f"images-test-{uuid.uuid4().hex[:8]}:latest"
+    image, log = docker_client.images.build(path=str(context), tag=tag, rm=True, target="wanted")
+    try:
+        text = "".join(str(entry.get("stream", "")) for entry in log)
+        assert "the stage after the target is being built" not in text
+        assert docker_client.containers.run(image.id, ["cat", "/result"], remove=True) == b"ok\n"
+    finally:
+        docker_client.images.remove(image.id, force=True)
 
 
 @pytest.mark.claim("buildkit-skips-unused-stages")

@@ -269,27 +269,40 @@ def test_saving_by_id_keeps_the_id_and_loses_the_tag(docker_client, small_image,
     assert (loaded.id, loaded.tags) == (small_image.id, [tag])
 
 
-@pytest.mark.claim("save-archive-layout-by-engine", "save-archive-holds-config-and-layers")
-def test_the_archive_layout_matches_the_engine(docker_client, small_image, busybox):
-    major = int(docker_client.version()["Version"].split(".")[0])
-    with save(small_image.tags[0]) as archive:
+def saved_layout(image) -> tuple[set[str], dict, str]:
+    """The names in the image's archive, its manifest entry, and its configuration's digest
+    (hex), checking that the manifest names the image's configuration and each of its layers."""
+    with save(image.tags[0]) as archive:
         names = set(archive.getnames())
         (entry,) = json.load(archive.extractfile("manifest.json"))
-        config = entry["Config"]
-        assert (
-            json.load(archive.extractfile(config))["config"]["Labels"]
-            == (small_image.attrs["Config"]["Labels"])
-        )
-        assert len(entry["Layers"]) == len(small_image.attrs["RootFS"]["Layers"])
-        digest = sha256(archive.extractfile(config).read()).removeprefix("sha256:")
-    if major >= 25:
-        assert {"oci-layout", "index.json"} <= names
-        assert config == f"blobs/sha256/{digest}"
-        assert all(layer.startswith("blobs/sha256/") for layer in entry["Layers"])
-    else:
-        assert "oci-layout" not in names
-        assert config == f"{digest}.json"
-        assert all(layer.endswith("/layer.tar") for layer in entry["Layers"])
+        config = json.load(archive.extractfile(entry["Config"]))
+        assert config["config"]["Labels"] == image.attrs["Config"]["Labels"]
+        assert len(entry["Layers"]) == len(image.attrs["RootFS"]["Layers"])
+        digest = sha256(archive.extractfile(entry["Config"]).read()).removeprefix("sha256:")
+    return names, entry, digest
+
+
+@pytest.mark.claim("save-archive-holds-config-and-layers")
+def test_the_manifest_names_the_configuration_and_the_layers(small_image, busybox):
+    saved_layout(small_image)
+
+
+@pytest.mark.claim("save-archive-layout-engine-20")
+def test_engine_20_saves_the_configuration_by_id_and_a_folder_per_layer(small_image, busybox):
+    names, entry, digest = saved_layout(small_image)
+    assert "oci-layout" not in names
+    assert entry["Config"] == f"{digest}.json"
+    folders = [posixpath.dirname(layer) for layer in entry["Layers"]]
+    assert all(layer.endswith("/layer.tar") for layer in entry["Layers"]), entry
+    assert len(set(folders)) == len(folders)
+
+
+@pytest.mark.claim("save-archive-oci-layout")
+def test_later_engines_save_an_oci_image_layout(small_image, busybox):
+    names, entry, digest = saved_layout(small_image)
+    assert {"oci-layout", "index.json"} <= names
+    assert entry["Config"] == f"blobs/sha256/{digest}"
+    assert all(layer.startswith("blobs/sha256/") for layer in entry["Layers"]), entry
 
 
 @pytest.mark.claim("save-archive-classic-store")

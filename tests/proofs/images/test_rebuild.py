@@ -84,6 +84,67 @@ def test_rebuilding_after_a_change_moves_the_tag_and_keeps_the_old_image(
                 docker_client.images.remove(image_id, force=True)
 
 
+GREETING = """\
+FROM busybox:1.35
+LABEL test={label}
+ARG GREETING=hi
+RUN echo "$GREETING" > /greeting.txt
+CMD ["cat", "/greeting.txt"]
+"""
+FIRST, OTHER = "hello", "bonjour"  # the values of the build argument
+
+
+@pytest.mark.claim("rebuild-gives-new-image-id")
+@pytest.mark.parametrize("builder", ["classic", "buildkit"])
+def test_a_new_build_argument_or_instruction_gives_a_new_image(
+    builder, docker_client, buildkit, tmp_path, busybox
+):
+    """The classic builder (docker-py) or BuildKit (the CLI); each build under its own tag, so
+    that no rebuild takes a tag from an earlier image."""
+    dockerfile = GREETING.replace("busybox:1.35", busybox).format(label=uuid.uuid4().hex)
+    built = []
+
+    def build(greeting):
+        (tmp_path / "Dockerfile").write_text(dockerfile)
+        tag = f"greeting-{uuid.uuid4().hex[:8]}:latest"
+        if builder == "buildkit":
+            return buildkit_build(
+                docker_client, buildkit, tmp_path, tag, "--build-arg", f"GREETING={greeting}"
+            )
+        image, _ = docker_client.images.build(
+            path=str(tmp_path), tag=tag, rm=True, buildargs={"GREETING": greeting}
+        )
+        built.append(image.id)
+        return image
+
+    def layers(image):
+        return image.attrs["RootFS"]["Layers"]
+
+    def greets(image_id):
+        return docker_client.containers.run(image_id, remove=True).decode()
+
+    try:
+        first = build(FIRST)
+        assert layers(build(FIRST)) == layers(first)  # the same argument: all from the cache
+        other = build(OTHER)
+        assert other.id != first.id
+        assert layers(other) != layers(first)
+        assert greets(other.id) == f"{OTHER}\n"
+        # An instruction changed, with the first argument again.
+        dockerfile = dockerfile.replace('echo "$GREETING"', 'echo "$GREETING, world"')
+        changed = build(FIRST)
+        assert changed.id not in (first.id, other.id)
+        assert layers(changed) != layers(first)
+        assert greets(changed.id) == f"{FIRST}, world\n"
+        # The first image is not modified: its ID names the same layers, and it still greets.
+        assert layers(docker_client.images.get(first.id)) == layers(first)
+        assert greets(first.id) == f"{FIRST}\n"
+    finally:
+        for image_id in built:
+            with contextlib.suppress(NotFound):
+                docker_client.images.remove(image_id, force=True)
+
+
 def rebuild_with_buildkit(docker_client, buildkit, build_context):
     """Build version 1 and a container from it, then version 2 under the same tag."""
     tag = f"greeter-{uuid.uuid4().hex[:8]}:latest"

@@ -6,14 +6,18 @@ import hashlib
 import io
 import json
 import re
+import socket
+import ssl
 import subprocess
 import tarfile
+import threading
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
-from docker.errors import ImageNotFound
+from docker.errors import DockerException, ImageNotFound
 from docker.models.images import Image
 
 from ..registry import Registry
@@ -137,6 +141,107 @@ def test_a_registry_on_loopback_takes_a_push_over_plain_http(
         assert f"{repository}@{digest}" in docker_client.images.get(image.id).attrs["RepoDigests"]
     finally:
         docker_client.images.remove(f"{repository}:1")
+
+
+# What a plain-HTTP server such as the registry (Go's net/http) answers to a TLS handshake.
+BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n400 Bad Request"
+NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+class Listener:
+    """A stand-in registry on 127.0.0.1 that notes how each connection opens, and answers every
+    request with 404. With a certificate it completes TLS handshakes and notes each request
+    sent inside ("HTTPS ..."); without, it answers a TLS handshake as a plain-HTTP server does
+    and notes each plain request ("HTTP ...")."""
+
+    def __init__(self, certificate: tuple[Path, Path] | None) -> None:
+        self.tls = None
+        if certificate:
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(*certificate)
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.2)
+        self.port = self.server.getsockname()[1]
+        self.seen: list[str] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    def __enter__(self) -> "Listener":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+        self.server.close()
+
+    def serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.settimeout(10)
+                with contextlib.suppress(OSError):
+                    self.answer(connection)
+
+    def answer(self, connection: socket.socket) -> None:
+        if connection.recv(1, socket.MSG_PEEK) != b"\x16":  # not a TLS handshake record
+            request = connection.recv(65536)
+            self.seen.append("HTTP " + request.split(b"\r\n")[0].decode())
+            connection.sendall(NOT_FOUND)
+        elif self.tls is None:
+            self.seen.append("TLS handshake")
+            connection.recv(65536)
+            connection.sendall(BAD_REQUEST)
+        else:
+            try:
+                secured = self.tls.wrap_socket(connection, server_side=True)
+            except ssl.SSLError as refused:  # the engine didn't accept the certificate
+                self.seen.append(f"TLS refused: {refused.reason}")
+                return
+            with secured:
+                request = secured.recv(65536)
+                self.seen.append("HTTPS " + request.split(b"\r\n")[0].decode())
+                secured.sendall(NOT_FOUND)
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for another name than the listener's, signed by no authority."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=not-this-host", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert, key
+
+
+def pull_attempts(docker_client, host: str, listener: Listener) -> list[str]:
+    """What the engine sends to the listener for a pull (which fails: it serves nothing)."""
+    with contextlib.suppress(DockerException):
+        docker_client.images.pull(f"{host}:{listener.port}/docs/probe", tag="1")
+    return listener.seen
+
+
+@pytest.mark.claim("loopback-registries-allowed-over-http")
+def test_on_loopback_the_engine_tries_unverified_https_then_http(docker_client, tmp_path):
+    host = "127.0.0.1"
+    with Listener(None) as plain:
+        seen = pull_attempts(docker_client, host, plain)
+    # HTTPS first; answered in plain HTTP, the engine asks again over HTTP.
+    assert seen[0] == "TLS handshake", seen
+    assert any(entry.startswith("HTTP ") for entry in seen[1:]), seen
+    with Listener(self_signed(tmp_path)) as secured:
+        seen = pull_attempts(docker_client, host, secured)
+    # A certificate for another name, from no authority: the engine sends its requests anyway.
+    assert seen, seen
+    assert all(entry.startswith("HTTPS ") for entry in seen), seen
 
 
 @pytest.mark.claim("repo-digest-is-manifest-digest", "registry-stores-compressed-layers")
