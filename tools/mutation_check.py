@@ -331,9 +331,12 @@ def run_engine(
 ) -> list[tuple[Job, str, str]]:
     done: list[tuple[Job, str, str]] = []
     for members in rounds(jobs, report):
-        done += [
-            (job, *result) for job, result in zip(members, run_round(members, engine), strict=True)
-        ]
+        results = run_round(members, engine)
+        if len(members) > 1 and all(kind == "broken" for kind, _ in results):
+            # One edit can stop the whole round (a module that no longer collects): each
+            # job of the round is run alone, so only the edit at fault counts as broken.
+            results = [run_round([job], engine)[0] for job in members]
+        done += [(job, *result) for job, result in zip(members, results, strict=True)]
     return done
 
 

@@ -22,6 +22,7 @@ the claim's proofs to fail there, on every engine of the claim's scope.
 
 from __future__ import annotations
 
+import ast
 import shutil
 import tomllib
 from dataclasses import dataclass
@@ -84,6 +85,16 @@ def load_falsifiers(root: Path) -> list[Falsifier]:
     return found
 
 
+def compiles(source: str) -> bool:
+    """Whether Python source parses: an edit that breaks a module fails every test in it, which
+    says nothing about the claim."""
+    try:
+        ast.parse(source)
+    except SyntaxError:
+        return False
+    return True
+
+
 def falsifier_problems(guide: Guide, falsifiers: list[Falsifier]) -> list[str]:
     """Declarations that name no claim of their page, or an edit that changes nothing."""
     problems: list[str] = []
@@ -96,10 +107,14 @@ def falsifier_problems(guide: Guide, falsifiers: list[Falsifier]) -> list[str]:
         path = guide.root / falsifier.file
         if not path.is_file():
             problems.append(f"{where}: {falsifier.claim}: no file {falsifier.file}")
-        elif falsifier.replace not in path.read_text(encoding="utf-8"):
+        elif falsifier.replace not in (text := path.read_text(encoding="utf-8")):
             problems.append(
                 f"{where}: {falsifier.claim}: {falsifier.file} lacks {falsifier.replace!r}"
             )
+        elif path.suffix == ".py" and not compiles(
+            text.replace(falsifier.replace, falsifier.with_)
+        ):
+            problems.append(f"{where}: {falsifier.claim}: the edit leaves {falsifier.file} invalid")
         if falsifier.replace == falsifier.with_:
             problems.append(f"{where}: {falsifier.claim}: `replace` and `with` are the same")
     return problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 from pathlib import Path
@@ -63,6 +64,21 @@ def test_a_falsifier_of_another_page_or_of_nothing_is_named(tmp_path):
     ]
     with pytest.raises(FalsifierError, match="has no 'docker run --rm'"):
         falsifiers[0].apply(root)
+
+
+def test_an_edit_that_breaks_a_python_module_is_named(tmp_path):
+    root = a_project(tmp_path)
+    (root / "tests" / "test_init.py").write_text("def test_init():\n    assert run(init=True)\n")
+    falsifier = dataclasses.replace(
+        load_falsifiers(root)[0],
+        file="tests/test_init.py",
+        replace="run(init=True)",
+        with_="run(init=True",
+    )
+    assert falsifier_problems(Guide.load(root), [falsifier]) == [
+        "tests/proofs/falsifiers/page.toml: init-is-pid-1: the edit leaves tests/test_init.py "
+        "invalid"
+    ]
 
 
 def test_the_mutation_check_reads_failures_of_test_ids_with_spaces(monkeypatch):
