@@ -359,14 +359,19 @@ def touched_claims(report: Report, changed: set[str], falsifiers: list[Falsifier
     return claims | {f.claim for f in falsifiers if {f.declared_in, f.file} & changed}
 
 
-def record_results(path: Path, results: list[dict[str, Any]]) -> None:
-    """This run's results replace earlier ones of the same claims in the report."""
+def record_results(path: Path, results: list[dict[str, Any]], claims: set[str]) -> None:
+    """This run's results replace earlier ones of the same claims in the report; results of
+    claims the pages no longer make are dropped."""
     with report_lock(path):
         report = load_report(path)
         if report is None:
             return
         ran = {r["claim"] for r in results}
-        kept = [r for r in report.get("falsifications", []) if r["claim"] not in ran]
+        kept = [
+            r
+            for r in report.get("falsifications", [])
+            if r["claim"] not in ran and r["claim"] in claims
+        ]
         report["falsifications"] = sorted(kept + results, key=lambda r: (r["claim"], r["kind"]))
         save_report(report, path)
 
@@ -465,7 +470,7 @@ def main() -> int:
                 "result": result,
             }
         )
-    record_results(guide.report_path, results)
+    record_results(guide.report_path, results, set(guide.claims))
     caught = sum(r["result"] == "caught" for r in results)
     for kind in ("falsifier", "baseline"):
         of_kind = [r for r in results if r["kind"] == kind]
