@@ -12,8 +12,8 @@ readonly LOG=${DOCKERD_LOG:-/var/log/dockerd-verified-docs.log}
 # configureNetworking removes the default bridge interface in that case).
 readonly BRIDGE=vd2010 BRIDGE_ADDRESS=10.220.0.1/16
 # OS packages the suite needs besides the engine: the static busybox for base images, a local
-# registry for registry lessons, Chromium for browser checks.
-readonly PACKAGES=(docker.io busybox-static docker-registry chromium git iproute2)
+# registry for registry lessons, Chromium for browser checks, openssl for the loopback TLS check.
+readonly PACKAGES=(docker.io busybox-static docker-registry chromium git iproute2 openssl)
 
 engine_ready() { timeout 10 docker info >/dev/null 2>&1; }
 
