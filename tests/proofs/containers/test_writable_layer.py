@@ -229,11 +229,29 @@ def test_commit_keeps_the_layer_and_config_but_not_the_volume(docker_client, bus
             docker_client.images.remove(name)  # by its name: never the base image by its ID
 
 
-def holds(client: docker.DockerClient, image: str, volume_name: str, token: str) -> bool:
-    """Whether the volume's file `t` reads `token` (other tests may make volumes meanwhile)."""
-    mount = {volume_name: {"bind": "/v", "mode": "ro"}}
-    out = client.containers.run(image, "cat /v/t", volumes=mount, remove=True, stderr=False)
-    return bool(out.decode().strip() == token)
+def mounted_volume(client: docker.DockerClient, container_name: str, since: int) -> str:
+    """The volume the engine mounted for the container of that name, from its events."""
+    events = list(
+        client.events(
+            since=since,
+            until=int(time.time()) + 1,
+            decode=True,
+            filters={"type": ["container", "volume"]},
+        )
+    )
+    ids = {
+        e["Actor"]["ID"]
+        for e in events
+        if e["Type"] == "container" and e["Actor"]["Attributes"].get("name") == container_name
+    }
+    [volume] = {
+        e["Actor"]["ID"]
+        for e in events
+        if e["Type"] == "volume"
+        and e["Action"] == "mount"
+        and e["Actor"]["Attributes"].get("container") in ids
+    }
+    return str(volume)
 
 
 @pytest.mark.claim("sdk-volumes-argument-declares-image-volumes")
@@ -260,16 +278,12 @@ def test_committing_a_container_made_with_sdk_volumes_declares_a_volume(
         leftover.remove()
         docker_client.volumes.get(anonymous).remove()  # still there; and now cleaned up
         # So does the SDK's run(..., remove=True): the container is gone, its volume is not.
-        token = uuid.uuid4().hex
-        before = {v.name for v in docker_client.volumes.list()}
-        docker_client.containers.run(snapshot.id, f"sh -c 'echo {token} > /data/t'", remove=True)
-        left_behind = [
-            name
-            for name in {v.name for v in docker_client.volumes.list()} - before
-            if holds(docker_client, busybox, name, token)
-        ]
-        assert len(left_behind) == 1
-        docker_client.volumes.get(left_behind[0]).remove()
+        # The engine's events name the volume it mounted for that container (other runs may
+        # make volumes meanwhile).
+        since, name = int(time.time()) - 1, f"sdk-remove-{uuid.uuid4().hex[:8]}"
+        docker_client.containers.run(snapshot.id, "true", name=name, remove=True)
+        left_behind = mounted_volume(docker_client, name, since)
+        docker_client.volumes.get(left_behind).remove()  # still there; and now cleaned up
     finally:
         box.remove(force=True)
         if snapshot is not None:
