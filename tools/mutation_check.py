@@ -360,17 +360,17 @@ def touched_claims(report: Report, changed: set[str], falsifiers: list[Falsifier
 
 
 def record_results(path: Path, results: list[dict[str, Any]], claims: set[str]) -> None:
-    """This run's results replace earlier ones of the same claims in the report; results of
-    claims the pages no longer make are dropped."""
+    """This run's results replace earlier ones of the same claim and kind in the report;
+    results of claims the pages no longer make are dropped."""
     with report_lock(path):
         report = load_report(path)
         if report is None:
             return
-        ran = {r["claim"] for r in results}
+        ran = {(r["claim"], r["kind"]) for r in results}
         kept = [
             r
             for r in report.get("falsifications", [])
-            if r["claim"] not in ran and r["claim"] in claims
+            if (r["claim"], r["kind"]) not in ran and r["claim"] in claims
         ]
         report["falsifications"] = sorted(kept + results, key=lambda r: (r["claim"], r["kind"]))
         save_report(report, path)
