@@ -54,13 +54,16 @@ class Builder:
         context: Path | None = None,
         files: dict[str, bytes] | None = None,
         name: str = "images-test",
+        buildargs: dict[str, str] | None = None,
     ) -> Image:
         """Build `dockerfile` text in a fresh context, or the prepared `context` directory."""
         tag = f"{name}-{uuid.uuid4().hex[:8]}:latest"
         with tempfile.TemporaryDirectory(prefix="context-") as scratch:
             if context is None:
                 context = write_context(Path(scratch), dockerfile or "", self.base, files)
-            image, _ = self.client.images.build(path=str(context), tag=tag, rm=True)
+            image, _ = self.client.images.build(
+                path=str(context), tag=tag, rm=True, buildargs=buildargs
+            )
         self.built.append(image.id)
         return image
 

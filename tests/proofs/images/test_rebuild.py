@@ -11,7 +11,7 @@ import uuid
 import pytest
 from docker.errors import ImageNotFound, NotFound
 
-from .conftest import BUILD_SECONDS
+from .conftest import BUILD_SECONDS, write_context
 
 ATTESTATION = "attestation-manifest"  # BuildKit's vnd.docker.reference.type annotation
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -97,25 +97,20 @@ FIRST, OTHER = "hello", "bonjour"  # the values of the build argument
 @pytest.mark.claim("rebuild-gives-new-image-id")
 @pytest.mark.parametrize("builder", ["classic", "buildkit"])
 def test_a_new_build_argument_or_instruction_gives_a_new_image(
-    builder, docker_client, buildkit, tmp_path, busybox
+    builder, docker_client, build, buildkit, tmp_path, busybox
 ):
     """The classic builder (docker-py) or BuildKit (the CLI); each build under its own tag, so
-    that no rebuild takes a tag from an earlier image."""
-    dockerfile = GREETING.replace("busybox:1.35", busybox).format(label=uuid.uuid4().hex)
-    built = []
+    that no rebuild takes a tag from an earlier image. The fixtures remove what they built."""
+    dockerfile = GREETING.format(label=uuid.uuid4().hex)
 
-    def build(greeting):
-        (tmp_path / "Dockerfile").write_text(dockerfile)
+    def build_with_argument(greeting):
+        if builder == "classic":
+            return build(dockerfile, buildargs={"GREETING": greeting}, name="greeting")
+        write_context(tmp_path, dockerfile, busybox)
         tag = f"greeting-{uuid.uuid4().hex[:8]}:latest"
-        if builder == "buildkit":
-            return buildkit_build(
-                docker_client, buildkit, tmp_path, tag, "--build-arg", f"GREETING={greeting}"
-            )
-        image, _ = docker_client.images.build(
-            path=str(tmp_path), tag=tag, rm=True, buildargs={"GREETING": greeting}
+        return buildkit_build(
+            docker_client, buildkit, tmp_path, tag, "--build-arg", f"GREETING={greeting}"
         )
-        built.append(image.id)
-        return image
 
     def layers(image):
         return image.attrs["RootFS"]["Layers"]
@@ -123,26 +118,23 @@ def test_a_new_build_argument_or_instruction_gives_a_new_image(
     def greets(image_id):
         return docker_client.containers.run(image_id, remove=True).decode()
 
-    try:
-        first = build(FIRST)
-        assert layers(build(FIRST)) == layers(first)  # the same argument: all from the cache
-        other = build(OTHER)
-        assert other.id != first.id
-        assert layers(other) != layers(first)
-        assert greets(other.id) == f"{OTHER}\n"
-        # An instruction changed, with the first argument again.
-        dockerfile = dockerfile.replace('echo "$GREETING"', 'echo "$GREETING, world"')
-        changed = build(FIRST)
-        assert changed.id not in (first.id, other.id)
-        assert layers(changed) != layers(first)
-        assert greets(changed.id) == f"{FIRST}, world\n"
-        # The first image is not modified: its ID names the same layers, and it still greets.
-        assert layers(docker_client.images.get(first.id)) == layers(first)
-        assert greets(first.id) == f"{FIRST}\n"
-    finally:
-        for image_id in built:
-            with contextlib.suppress(NotFound):
-                docker_client.images.remove(image_id, force=True)
+    first = build_with_argument(FIRST)
+    assert layers(build_with_argument(FIRST)) == layers(
+        first
+    )  # the same argument: all from the cache
+    other = build_with_argument(OTHER)
+    assert other.id != first.id
+    assert layers(other) != layers(first)
+    assert greets(other.id) == f"{OTHER}\n"
+    # An instruction changed, with the first argument again.
+    dockerfile = dockerfile.replace('echo "$GREETING"', 'echo "$GREETING, world"')
+    changed = build_with_argument(FIRST)
+    assert changed.id not in (first.id, other.id)
+    assert layers(changed) != layers(first)
+    assert greets(changed.id) == f"{FIRST}, world\n"
+    # The first image is not modified: its ID names the same layers, and it still greets.
+    assert layers(docker_client.images.get(first.id)) == layers(first)
+    assert greets(first.id) == f"{FIRST}\n"
 
 
 def rebuild_with_buildkit(docker_client, buildkit, build_context):
